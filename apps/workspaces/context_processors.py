@@ -1,0 +1,15 @@
+"""Template context shared by every page: the current workspace, role and allowed actions."""
+
+from apps.workspaces.hosts import apex_url, request_port
+from apps.workspaces.permissions import allowed_actions
+
+
+def workspace(request):
+    membership = getattr(request, "membership", None)
+    role = membership.role if membership else None
+    return {
+        "workspace": getattr(request, "workspace", None),
+        "membership": membership,
+        "can": {action.value.replace("-", "_"): True for action in allowed_actions(role)},
+        "apex_url": apex_url("/", request_port(request)),
+    }

@@ -1,0 +1,3 @@
+"""Websocket routes. Job progress streams arrive with the Studio issue (#7)."""
+
+websocket_urlpatterns: list = []
