@@ -1,0 +1,97 @@
+"""Shared fixtures: the throwaway servers (tests/_services.py) and the workspace personas.
+
+Every platform test gets two workspaces: `acme`, with one member of each role plus a
+`target` member to act upon, and `globex`, owned by an outsider (healthchecks' hc/test.py
+is the model: an owner, teammates and a stranger in every test).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+pytest_plugins = ["tests._services"]
+
+PASSWORD = "correct-horse-battery-staple"
+ROLES = ("owner", "admin", "developer", "analyst", "viewer")
+
+
+@dataclass
+class World:
+    acme: object
+    globex: object
+    users: dict = field(default_factory=dict)  # role name -> user in acme; "outsider" in globex
+    members: dict = field(default_factory=dict)  # role name -> Membership in acme
+    objects: dict = field(default_factory=dict)  # url kwarg -> {"acme": pk, "globex": pk}
+
+
+def make_user(email: str):
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(username=email, email=email, password=PASSWORD)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Real hashing costs ~0.5 s per user on this machine; tests need none of that."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db) -> World:
+    from apps.connections.models import Connection
+    from apps.workspaces import actions
+    from apps.workspaces.models import Membership
+
+    owner = make_user("owner@acme.test")
+    acme = actions.do_create_workspace(owner, "Acme", "acme")
+    outsider = make_user("owner@globex.test")
+    globex = actions.do_create_workspace(outsider, "Globex", "globex")
+    w = World(acme=acme, globex=globex)
+    w.users["owner"] = owner
+    w.users["outsider"] = outsider
+    w.members["owner"] = Membership.objects.get(workspace=acme, user=owner)
+    for role in (*ROLES[1:], "target"):
+        user = make_user(f"{role}@acme.test")
+        w.users[role] = user
+        w.members[role] = Membership.objects.create(
+            workspace=acme, user=user, role="viewer" if role == "target" else role
+        )
+    actions.do_invite(acme, owner, "someone@acme.test", "developer")
+    actions.do_invite(globex, outsider, "someone@globex.test", "developer")
+    for ws in (acme, globex):
+        Connection.objects.create(
+            workspace=ws, name="main", url="sqlite:///tmp/x.db", project=ws.projects.first()
+        )
+    globex_owner = Membership.objects.get(workspace=globex, user=outsider)
+    w.objects = {
+        "member_id": {"acme": w.members["target"].pk, "globex": globex_owner.pk},
+        "invitation_id": {
+            "acme": acme.invitations.get().pk,
+            "globex": globex.invitations.get().pk,
+        },
+        "project_id": {"acme": acme.projects.get().pk, "globex": globex.projects.get().pk},
+        "connection_id": {
+            "acme": acme.connections.get().pk,
+            "globex": globex.connections.get().pk,
+        },
+    }
+    return w
+
+
+@pytest.fixture
+def host_client(client):
+    """A test client for a given user on a given host (apex or `<slug>.localhost`)."""
+    from django.test import Client
+
+    def make(user=None, host: str = "localhost") -> Client:
+        c = Client(HTTP_HOST=host)
+        if user is not None:
+            c.force_login(user)
+        return c
+
+    return make
