@@ -111,8 +111,10 @@ def studio(tmp_path_factory):
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path):
+    """Module-scoped: Playwright's sync API keeps an asyncio loop running while it is open,
+    which would break `asyncio.run()` in tests that run after the browser tests."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
