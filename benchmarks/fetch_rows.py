@@ -29,7 +29,7 @@ PG_SQL = (
 MARIADB_SQL = (
     "SELECT seq, CONCAT('row ', seq), seq * 1.5e0, seq % 2 = 0, "
     "TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND, CAST(seq / 7 AS DECIMAL(12,4)) "
-    "FROM seq_1_to_{n}"
+    "FROM mysql.seq_1_to_{n}"
 )
 
 CHILD = r'''
