@@ -51,7 +51,7 @@ class ConnectError(OperationalError):
     """Refused, unreachable, DNS failure or connect timeout."""
 
 
-class TimeoutError(OperationalError):  # noqa: A001 - deliberately our own, typed
+class TimeoutError(OperationalError):
     """A connect or read deadline passed; the session is closed."""
 
 
