@@ -19,11 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._servers import servers  # noqa: E402
+from benchmarks._servers import servers
 
 PG_SQL = (
     "SELECT i, 'row ' || i::text, i * 1.5::float8, i % 2 = 0, "
-    "timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second', (i::numeric / 7)::numeric(12,4) "
+    "timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second', "
+    "(i::numeric / 7)::numeric(12,4) "
     "FROM generate_series(1, {n}) AS i"
 )
 MARIADB_SQL = (
@@ -95,7 +96,7 @@ def best(kind, url, sql, env_extra, repeat):
 
 def table(title: str, results: list[dict], baseline: str) -> str:
     base = next((r for r in results if r["kind"] == baseline and "error" not in r), None)
-    lines = [f"### {title}", "", "| client | rows/s | peak RSS | WireVM ÷ client |",
+    lines = [f"### {title}", "", "| client | rows/s | peak RSS | WireVM / client |",
              "|---|---:|---:|---:|"]  # fmt: skip
     wire = next((r for r in results if r["kind"] == "wirevm" and "error" not in r), None)
     for r in results:
@@ -104,7 +105,8 @@ def table(title: str, results: list[dict], baseline: str) -> str:
             continue
         rate = r["rows"] / r["seconds"]
         ratio = (wire["rows"] / wire["seconds"]) / rate if wire else float("nan")
-        lines.append(f"| {r['kind']} | {rate:,.0f} | {r['peak_rss'] / 2**20:,.0f} MiB | {ratio:.2f}× |")
+        peak = r["peak_rss"] / 2**20
+        lines.append(f"| {r['kind']} | {rate:,.0f} | {peak:,.0f} MiB | {ratio:.2f}x |")
     del base
     return "\n".join(lines)
 

@@ -22,6 +22,17 @@ from tests.engine.test_values_live import (
 )
 
 ZONES = ["UTC", "America/St_Johns"]
+ARRAYS_OF_EVERY_SCALAR = [
+    "ARRAY['\\x00ff'::bytea, NULL]",
+    "ARRAY['{\"a\": [1, 2]}'::jsonb, 'null'::jsonb]",
+    "ARRAY['[1]'::json]",
+    "ARRAY[date '2024-02-29', NULL]",
+    "ARRAY[time '12:34:56.789']",
+    "ARRAY[timetz '12:34:56+05:30']",
+    "ARRAY[timestamp '2024-02-29 12:34:56.5']",
+    "ARRAY[timestamptz '2024-02-29 12:34:56+02', timestamptz '1999-12-31 23:59:59.999999-09:30']",
+    "ARRAY[interval '1 day 02:03:04', interval '-3 hours']",
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +44,7 @@ def pg_pair(pg_url):
 
 
 @pytest.mark.parametrize("zone", ZONES)
-@pytest.mark.parametrize("expr", PG_CORPUS)
+@pytest.mark.parametrize("expr", PG_CORPUS + ARRAYS_OF_EVERY_SCALAR)
 def test_pg_values_match_psycopg(pg_pair, expr, zone):
     ours, oracle = pg_pair
     for conn in (ours, oracle):
