@@ -129,6 +129,13 @@ def test_unix_socket(pg_url):
         assert s.server["tls"] is None
 
 
+def test_unix_socket_directory_as_libpq_spells_it(pg_url):
+    socket_dir = os.environ["NUBLOX_TEST_PG_SOCKET_DIR"]
+    port = pg_url.rsplit(":", 1)[1].split("/")[0]
+    with connect(f"postgresql://nublox_admin@localhost:{port}/postgres?host={socket_dir}") as s:
+        assert s.query("SELECT inet_client_addr() IS NULL").scalar() is True
+
+
 def test_stream_two_million_rows_in_constant_memory(pg_url):
     with connect(pg_url) as s:
         rows = s.stream("SELECT i, 'row ' || i FROM generate_series(1, 2000000) AS i")
