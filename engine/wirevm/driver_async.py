@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ssl
 from collections.abc import AsyncIterator, Generator
 from typing import Any
 
@@ -194,19 +193,8 @@ class AsyncChannel:
                 ),
                 self.cfg.connect_timeout,
             )
-        except ssl.SSLCertVerificationError as exc:
-            raise errors.TLSError(
-                f"the server certificate of {self.where} did not verify: "
-                f"{exc.verify_message or exc.reason}"
-            ) from None
-        except ssl.SSLError as exc:
-            raise errors.TLSError(f"TLS handshake with {self.where} failed: {exc}") from None
-        except TimeoutError:
-            raise errors.TimeoutError(f"TLS handshake with {self.where} timed out") from None
         except OSError as exc:
-            raise errors.ConnectionLost(
-                f"connection to {self.where} lost during the TLS handshake: {exc}"
-            ) from None
+            raise tlsconf.handshake_error(exc, self.where) from None
         if transport is None:
             raise errors.ConnectionLost(f"{self.where} closed during the TLS handshake")
         link.transport = transport

@@ -187,19 +187,8 @@ class SyncChannel:
         server_hostname = hostname or self.cfg.host
         try:
             self.sock = ctx.wrap_socket(self.sock, server_hostname=server_hostname)
-        except ssl.SSLCertVerificationError as exc:
-            raise errors.TLSError(
-                f"the server certificate of {self.where} did not verify: "
-                f"{exc.verify_message or exc.reason}"
-            ) from None
-        except ssl.SSLError as exc:
-            raise errors.TLSError(f"TLS handshake with {self.where} failed: {exc}") from None
-        except TimeoutError:
-            raise errors.TimeoutError(f"TLS handshake with {self.where} timed out") from None
         except OSError as exc:
-            raise errors.ConnectionLost(
-                f"connection to {self.where} lost during the TLS handshake: {exc}"
-            ) from None
+            raise tlsconf.handshake_error(exc, self.where) from None
         self.tls = tlsconf.describe(self.sock, verified)
         return tlsconf.facts_for_core(self.tls)
 

@@ -70,3 +70,15 @@ def public_view(tls: dict[str, Any] | None) -> dict[str, Any] | None:
     if not tls:
         return None
     return {k: tls[k] for k in ("version", "cipher", "cert_sha256", "verified")}
+
+
+def handshake_error(exc: OSError, where: str) -> errors.EngineError:
+    """What a failed TLS handshake means, in the engine's typed errors (both drivers)."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        reason = exc.verify_message or exc.reason
+        return errors.TLSError(f"the server certificate of {where} did not verify: {reason}")
+    if isinstance(exc, ssl.SSLError):
+        return errors.TLSError(f"TLS handshake with {where} failed: {exc}")
+    if isinstance(exc, TimeoutError):
+        return errors.TimeoutError(f"TLS handshake with {where} timed out")
+    return errors.ConnectionLost(f"connection to {where} lost during the TLS handshake: {exc}")
