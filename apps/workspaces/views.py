@@ -87,25 +87,32 @@ def members(request):
     return render(request, "workspaces/members.html", context)
 
 
+def _carry_out(request, do, success: str) -> bool:
+    """Run a `do_*` action; flash its refusal, or `success`. True if it went through."""
+    try:
+        do()
+    except actions.ActionRefused as exc:
+        messages.error(request, str(exc))
+        return False
+    messages.success(request, success)
+    return True
+
+
 @require_POST
 @requires(Action.MANAGE_MEMBERS)
 def invite(request):
     form = InviteForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.do_invite(
-                request.workspace,
-                request.user,
-                form.cleaned_data["email"],
-                form.cleaned_data["role"],
-                request_port(request),
-            )
-        except actions.ActionRefused as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
-    else:
+    if not form.is_valid():
         messages.error(request, "Enter a valid e-mail address and role.")
+        return redirect("members")
+    email, role = form.cleaned_data["email"], form.cleaned_data["role"]
+    _carry_out(
+        request,
+        lambda: actions.do_invite(
+            request.workspace, request.user, email, role, request_port(request)
+        ),
+        f"Invitation sent to {email}.",
+    )
     return redirect("members")
 
 
@@ -115,12 +122,12 @@ def change_role(request, member_id: int):
     membership = get_membership_for(request, member_id, Action.MANAGE_MEMBERS)
     form = RoleForm(request.POST)
     if form.is_valid():
-        try:
-            actions.do_change_role(membership, form.cleaned_data["role"], request.user)
-        except actions.ActionRefused as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, f"{membership.user.email} is now {membership.role}.")
+        role = form.cleaned_data["role"]
+        _carry_out(
+            request,
+            lambda: actions.do_change_role(membership, role, request.user),
+            f"{membership.user.email} is now {Role(role).label}.",
+        )
     return redirect("members")
 
 
@@ -128,12 +135,11 @@ def change_role(request, member_id: int):
 @requires(Action.MANAGE_MEMBERS)
 def remove_member(request, member_id: int):
     membership = get_membership_for(request, member_id, Action.MANAGE_MEMBERS)
-    try:
-        actions.do_remove_member(membership, request.user)
-    except actions.ActionRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{membership.user.email} was removed.")
+    _carry_out(
+        request,
+        lambda: actions.do_remove_member(membership, request.user),
+        f"{membership.user.email} was removed.",
+    )
     return redirect("members")
 
 
@@ -141,12 +147,11 @@ def remove_member(request, member_id: int):
 @requires(Action.MANAGE_MEMBERS)
 def revoke_invitation(request, invitation_id: int):
     invitation = get_invitation_for(request, invitation_id, Action.MANAGE_MEMBERS)
-    try:
-        actions.do_revoke_invitation(invitation)
-    except actions.ActionRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Invitation for {invitation.email} revoked.")
+    _carry_out(
+        request,
+        lambda: actions.do_revoke_invitation(invitation),
+        f"Invitation for {invitation.email} revoked.",
+    )
     return redirect("members")
 
 
@@ -163,17 +168,15 @@ def projects(request):
 @requires(Action.MANAGE_CONNECTIONS)
 def project_create(request):
     form = ProjectForm(request.POST)
-    if form.is_valid():
-        try:
-            project = actions.do_save_project(
-                request.workspace, form.cleaned_data["name"], form.cleaned_data["description"]
-            )
-        except actions.ActionRefused as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, f"Project {project.name} created.")
-    else:
+    if not form.is_valid():
         messages.error(request, "A project needs a name.")
+        return redirect("projects")
+    name, description = form.cleaned_data["name"], form.cleaned_data["description"]
+    _carry_out(
+        request,
+        lambda: actions.do_save_project(request.workspace, name, description),
+        f"Project {name.strip()} created.",
+    )
     return redirect("projects")
 
 
