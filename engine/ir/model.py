@@ -32,7 +32,8 @@ SNAPSHOT_FORMAT = "nublox.snapshot/1"
 class Column:
     name: str
     type: str
-    raw_type: str = ""
+    #: what the source said; informative only: not compared, not hashed (`type` is)
+    raw_type: str = field(default="", compare=False)
     nullable: bool = True
     default: str | None = None
     #: None, "always" / "by default" (SQL identity) or "auto_increment"
@@ -42,6 +43,8 @@ class Column:
     generated_stored: bool = False
     collation: str | None = None
     comment: str | None = None
+    #: expression the server writes on every UPDATE (MySQL `ON UPDATE CURRENT_TIMESTAMP`)
+    on_update: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +174,7 @@ class Sequence:
     cache: int = 1
     #: "table.column" the sequence belongs to (SERIAL / identity), if any
     owned_by: str | None = None
+    comment: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -222,6 +226,7 @@ class Routine:
     language: str | None = None
     #: the whole CREATE statement as the server normalises it
     definition: str = ""
+    comment: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -1,0 +1,52 @@
+"""The profile hash: one short value that is equal exactly when two schemas are.
+
+It is sha256 over the canonical JSON (engine.ir.canonical) with `source`, `stats` and
+each column's `raw_type` left out, written compactly with sorted keys. Since the
+canonical form sorts every unordered collection and stores SQL fragments normalised, the
+hash does not depend on the order objects were created in, on which server holds them, or
+on how a server echoes a default; it changes with any change in a name, type, default,
+constraint, index, view definition or predicate. The format string is hashed too: a new
+snapshot format version gives new hashes on purpose (old and new are not comparable).
+
+`column_order=False` sorts each table's columns by name first, for the planner's
+"equal, column order aside" check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+
+from engine.ir.canonical import to_json
+from engine.ir.model import Snapshot
+
+
+def hash_document(snapshot: Snapshot, *, column_order: bool = True) -> dict:
+    """The exact document the hash covers (handy to diff when two hashes differ)."""
+    if not column_order:
+        snapshot = dataclasses.replace(
+            snapshot,
+            tables=tuple(
+                dataclasses.replace(t, columns=tuple(sorted(t.columns, key=lambda c: c.name)))
+                for t in snapshot.tables
+            ),
+        )
+    doc = to_json(snapshot)
+    doc.pop("source", None)
+    doc.pop("stats", None)
+    for table in doc["tables"]:
+        for column in table["columns"]:
+            column.pop("raw_type", None)  # the server's words; `type` is what counts
+    return doc
+
+
+def profile_hash(snapshot: Snapshot, *, column_order: bool = True) -> str:
+    """ "sha256:<64 hex>" of the snapshot's schema (never of its source or stats)."""
+    text = json.dumps(
+        hash_document(snapshot, column_order=column_order),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
