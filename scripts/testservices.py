@@ -387,6 +387,9 @@ def _greets(port: int) -> Callable[[], bool]:
 def start_mariadb(run: Run) -> dict[str, str]:
     home = run.subdir("mariadb", "mysql")
     data, sock = home / "data", home / "mariadb.sock"
+    # A private tmpdir: at start-up mariadbd deletes every `#sql*` file in its tmpdir, which
+    # in a shared /tmp belong to the other servers running at the same time.
+    tmpdir = run.subdir("mariadb/tmp", "mysql")
     _run(
         ["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--skip-test-db"]
         + ["--auth-root-authentication-method=normal", "--skip-name-resolve"],
@@ -401,6 +404,7 @@ def start_mariadb(run: Run) -> dict[str, str]:
         f"--socket={sock}",
         f"--bind-address={HOST}",
         f"--pid-file={home / 'mariadb.pid'}",
+        f"--tmpdir={tmpdir}",
         "--skip-name-resolve",
         f"--ssl-ca={run.tls / 'ca.pem'}",
         f"--ssl-cert={run.tls / 'server.pem'}",

@@ -35,9 +35,6 @@ def test_usage_errors_exit_2(capsys):
 @pytest.mark.parametrize(
     "argv",
     [
-        ["learn", "sqlite:///x.db"],
-        ["capabilities", "sqlite:///x.db", "--json"],
-        ["snapshot:pull", "sqlite:///x.db", "-o", "s.json"],
         ["plan:diff", "--from", "a.json", "--to", "b.sql"],
         ["apply", "sqlite:///x.db", "--plan", "p.json", "--dry-run"],
         ["rollback", "sqlite:///x.db", "--plan", "p.json"],

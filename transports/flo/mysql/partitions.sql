@@ -1,0 +1,14 @@
+-- Partitions with their bound clause (subpartitions are not modelled: first row of each).
+SELECT p.TABLE_NAME AS table_name, p.PARTITION_NAME AS partition_name,
+       p.PARTITION_ORDINAL_POSITION AS position,
+       CASE WHEN p.PARTITION_METHOD LIKE 'RANGE%' AND p.PARTITION_DESCRIPTION = 'MAXVALUE'
+              THEN 'VALUES LESS THAN MAXVALUE'
+            WHEN p.PARTITION_METHOD LIKE 'RANGE%'
+              THEN CONCAT('VALUES LESS THAN (', p.PARTITION_DESCRIPTION, ')')
+            WHEN p.PARTITION_METHOD LIKE 'LIST%'
+              THEN CONCAT('VALUES IN (', p.PARTITION_DESCRIPTION, ')')
+            ELSE '' END AS bound
+FROM information_schema.PARTITIONS p
+WHERE p.TABLE_SCHEMA = {{database}} AND p.PARTITION_NAME IS NOT NULL
+  AND COALESCE(p.SUBPARTITION_ORDINAL_POSITION, 1) = 1
+ORDER BY p.TABLE_NAME, p.PARTITION_ORDINAL_POSITION
