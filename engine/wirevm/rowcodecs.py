@@ -16,6 +16,17 @@ a length reader and byte offsets), and which frames are rows comes from the disp
 (`RowFrames`). A converter raising anything other than DataError is wrapped into DataError
 with the raw bytes, so hostile data cannot leak a ValueError; on any failure the walker
 records where the failing frame ended (`resume`), so the core can stay in sync.
+
+Why code generation: profiles of large results put most of the time in these loops' own
+bookkeeping (a struct call per length, a per-row list, a loop over converters, attribute
+writes per row), not in the converters. So each public codec dispatches to a straight-line
+decoder that `rowgen` generates once per (style, converters, frame shape) and caches: values
+in locals, one tuple per row, header offsets baked in as constants, walker state kept in
+locals and written back once per batch. The loops below stay as the *reference*: the
+generated decoder hands them the first frame it finds unusual (any error, a terminator,
+a frame it cannot finish), so errors, `resume` and sequence numbers are theirs, exactly; and
+rows wider than `rowgen.MAX_GENERATED_COLUMNS`, or a buffer that is not `bytes`, use them
+directly. `tests/engine/test_rowgen.py` checks both against each other.
 """
 
 from __future__ import annotations
@@ -25,8 +36,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.errors import DataError, EngineError, ProtocolError
+from engine.wirevm import rowgen
 from engine.wirevm.fields import INT_TYPES
 from engine.wirevm.framing import Framer
+from engine.wirevm.rowgen import MAX_GENERATED_COLUMNS
 
 Converter = Callable[[bytes], object]
 _CONVERT_ERRORS = (ValueError, TypeError, OverflowError, ArithmeticError, KeyError, EngineError)
@@ -51,7 +64,8 @@ class Walker:
         self.adjust = h.adjust
         self.min_len = h.min_len
         off, ltype = h.offsets[h.len_name], h.types[h.len_name]
-        if ltype == "u24" and h.order == "<" and off + 4 <= h.size:
+        word = ltype == "u24" and h.order == "<" and off + 4 <= h.size
+        if word:  # one 4-byte read; the byte after the length is masked off
             self.len_at, self.len_mask = struct.Struct("<I").unpack_from, 0xFFFFFF
         elif ltype == "u24":
             bo = "little" if h.order == "<" else "big"
@@ -70,6 +84,26 @@ class Walker:
         self.row_tag = frames.row_tag
         self.stop_first = frames.stop_first
         self.resume = 0
+        self.shape = self._shape(h, word)
+
+    def _shape(self, h, word: bool) -> tuple:
+        """The constants a generated decoder bakes in (see `rowgen`), as hashable pairs:
+        `word_head` reads the length word and the first payload byte at once; `tag_head`
+        reads a whole header of plain big-endian fields (then the row's first fields)."""
+        seq_in_word = word and self.seq_off == self.len_off + 3 and h.types[h.seq] == "u8"
+        word_head = (
+            "<" + "x" * self.len_off + "IB" if word and self.len_off + 4 == self.hs else None
+        )
+        plain = h.tag and h.order == ">" and all("#" not in n for n in h.names)
+        names = tuple("tag" if n == h.tag else "raw" if n == h.len_name else "_" for n in h.names)
+        return _shape(
+            self,
+            seq=None if self.seq_off is None else "word" if seq_in_word else "byte",
+            shift=24 if seq_in_word else None,
+            word_head=word_head,
+            tag_head=h.struct.format if plain else None,
+            head_names=names if plain else None,
+        )
 
     def first_complete(self, buf, pos: int, end: int) -> bool:
         """Is a whole frame available at `pos`? (Cheap check before copying the buffer.)"""
@@ -89,8 +123,42 @@ def _bad_seq(got: int, want: int) -> ProtocolError:
     return ProtocolError(f"packet sequence number wrong: got {got}, expected {want}")
 
 
+def _shape(w, **heads) -> tuple:
+    return (
+        ("hs", w.hs),
+        ("len_off", w.len_off),
+        ("mask", w.len_mask),
+        ("adjust", w.adjust),
+        ("chunk", w.chunk),
+        ("stop_first", w.stop_first),
+        ("seq_off", w.seq_off),
+        ("modulo", w.modulo),
+        ("tag_off", w.tag_off),
+        ("row_tag", w.row_tag),
+        ("min_len", w.min_len),
+        *heads.items(),
+    )
+
+
+def _generated(style: str, convs, buf, w, loop: Callable) -> Callable:
+    """The generated decoder for this batch, or the reference `loop` for anything unusual:
+    very wide rows, a buffer that is not `bytes` (inlined expressions assume bytes values)."""
+    if len(convs) > MAX_GENERATED_COLUMNS or type(buf) is not bytes:
+        return loop
+    try:
+        return rowgen.for_converters(style, tuple(convs), w.shape, loop)
+    except TypeError:  # an unhashable converter
+        return loop
+
+
 def lenenc_columns(convs: list[Converter], buf: bytes, pos: int, end: int, w: Walker):
     """Rows whose values are length-encoded strings (0xFB = NULL). Returns (rows, pos)."""
+    fast = _generated("lenenc_columns", convs, buf, w, lenenc_loop)
+    return fast(convs, buf, pos, end, w)
+
+
+def lenenc_loop(convs: list[Converter], buf: bytes, pos: int, end: int, w: Walker):
+    """The reference `lenenc_columns`: one loop for any column count, every check explicit."""
     rows = []
     append = rows.append
     from_bytes = int.from_bytes
@@ -149,6 +217,12 @@ def lenenc_columns(convs: list[Converter], buf: bytes, pos: int, end: int, w: Wa
 
 def i16count_i32len_columns(convs: list[Converter], buf: bytes, pos: int, end: int, w: Walker):
     """Rows of an Int16 count then (Int32 length, bytes), -1 = NULL. Returns (rows, pos)."""
+    fast = _generated("i16count_i32len_columns", convs, buf, w, i16count_i32len_loop)
+    return fast(convs, buf, pos, end, w)
+
+
+def i16count_i32len_loop(convs: list[Converter], buf: bytes, pos: int, end: int, w: Walker):
+    """The reference `i16count_i32len_columns`: one loop for any column count."""
     rows = []
     append = rows.append
     ncols = len(convs)
@@ -234,6 +308,9 @@ class _Bare:
         self.tag_off, self.row_tag = (4, 0) if tagged else (None, None)
         self.framer, self.resume, self._n = self, 0, n
         self.seq = 0
+        self.shape = _shape(
+            self, seq=None, shift=None, word_head=None, tag_head=None, head_names=None
+        )
 
     def len_at(self, buf, pos):
         return (self._n,)
