@@ -74,6 +74,7 @@ def _as_text(value: Any) -> str | None:
     return str(value)
 
 
+@functools.cache
 def _normalizer(kind: str):
     """The `engine.ir.normalize` function for a normalisation kind, as f(dialect, text)
     (imported late: FLO must not import-cycle with the IR package)."""
@@ -166,12 +167,17 @@ class FieldSpec:
             return CONVERTERS[self.conv](value)
         text = _as_text(value)
         for pattern, repl in self.replace:
-            text = re.sub(_fill(pattern, context, regex=True), _fill(repl, context), text)
+            text = _compiled(_fill(pattern, context, regex=True)).sub(_fill(repl, context), text)
         if self.strip:
             text = text.strip()
         if self.conv in NORMALIZERS:
             return _normalizer(self.conv)(dialect, text)
         return text
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
 
 
 def _fill(text: str, context: dict[str, str], regex: bool = False) -> str:

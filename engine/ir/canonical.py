@@ -38,6 +38,10 @@ def _content(record) -> str:
 
 
 def _sorted(items, key) -> tuple:
+    items = list(items)
+    keys = [key(x) for x in items]
+    if len(set(keys)) == len(keys):  # the usual case: keys alone give a total order
+        return tuple(x for _, x in sorted(zip(keys, items, strict=True), key=lambda p: p[0]))
     return tuple(sorted(items, key=lambda x: (key(x), _content(x))))
 
 
@@ -139,15 +143,26 @@ def _plain(value: Any, path: str) -> Any:
     raise ConfigError(f"snapshot {path}: {kind} is not JSON (use dicts, lists, str, int)")
 
 
+_SCALARS = frozenset({str, int, bool, type(None)})
+_FIELDS: dict[type, tuple[str, ...]] = {}  # record class -> names of its encoded fields
+
+
 def _encode(value: Any, path: str) -> Any:
-    if dataclasses.is_dataclass(value):
-        return {
-            f.name: _encode(getattr(value, f.name), f"{path}/{f.name}")
-            for f in dataclasses.fields(value)
-            if f.name not in ("source", "stats")
-        }
-    if isinstance(value, tuple):
-        return [_encode(v, f"{path}/{i}") for i, v in enumerate(value)]
+    """Records to plain JSON values. Hot (every object of every snapshot): scalars and
+    known record classes are tried first, the path is only built on the slow path."""
+    cls = type(value)
+    if cls in _SCALARS:
+        return value
+    names = _FIELDS.get(cls)
+    if names is None and dataclasses.is_dataclass(value):
+        skip = ("source", "stats")
+        names = _FIELDS[cls] = tuple(
+            f.name for f in dataclasses.fields(value) if f.name not in skip
+        )
+    if names is not None:
+        return {n: _encode(getattr(value, n), path) for n in names}
+    if cls is tuple:
+        return [_encode(v, path) for v in value]
     return _plain(value, path)
 
 

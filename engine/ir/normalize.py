@@ -58,6 +58,7 @@ def tidy_code(text: str) -> str:
 # --- types ---------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=16384)  # pure: learning 1,000 tables repeats fragments
 def normalize_type(dialect: str, raw_type: str) -> str:
     """The canonical spelling of a column type: `character varying(255)` -> `varchar(255)`,
     `timestamp(3) with time zone` -> `timestamptz(3)`, `int(11)` -> `int` (MySQL's default
@@ -310,6 +311,7 @@ def render(tree: exp.Expression, dialect: str) -> str:
     return tree.sql(dialect=dialect)
 
 
+@functools.lru_cache(maxsize=16384)  # pure: learning 1,000 tables repeats fragments
 def normalize_expr(dialect: str, sql: str | None) -> str | None:
     """Canonical text of an expression: CHECK bodies, index expressions, partial-index
     predicates, generation expressions. None stays None."""
@@ -325,6 +327,7 @@ def normalize_expr(dialect: str, sql: str | None) -> str | None:
         return text
 
 
+@functools.lru_cache(maxsize=16384)  # pure: learning 1,000 tables repeats fragments
 def normalize_default(dialect: str, sql: str | None) -> str | None:
     """Canonical text of a column default; `NULL` (however cast) means no default."""
     out = normalize_expr(dialect, sql)
@@ -333,6 +336,7 @@ def normalize_default(dialect: str, sql: str | None) -> str | None:
     return out
 
 
+@functools.lru_cache(maxsize=16384)  # pure: learning 1,000 tables repeats fragments
 def normalize_view(dialect: str, sql: str, *, database: str | None = None) -> str:
     """Canonical text of a view's SELECT: the echo rewrites above, plus what view echoes
     add -- a trailing `;`, the database name in front of every table (MariaDB; pass it as

@@ -15,11 +15,16 @@ SELECT c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name,
        CASE WHEN c.EXTRA LIKE '%on update %'
             THEN SUBSTRING(c.EXTRA, LOCATE('on update ', c.EXTRA) + 10) END AS on_update
 FROM information_schema.COLUMNS c
-JOIN information_schema.TABLES t
-  ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
-LEFT JOIN information_schema.CHECK_CONSTRAINTS jc
-  ON jc.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND jc.TABLE_NAME = c.TABLE_NAME
- AND jc.CONSTRAINT_NAME = c.COLUMN_NAME AND jc.LEVEL = 'Column'
+-- information_schema tables joined to each other are re-read per row: each is read once
+-- into a derived table (LIMIT keeps the optimiser from merging it back), then joined.
+JOIN (SELECT TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES
+       WHERE TABLE_SCHEMA = {{database}} AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
+       LIMIT 18446744073709551615) t
+  ON t.TABLE_NAME = c.TABLE_NAME
+LEFT JOIN (SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+            WHERE CONSTRAINT_SCHEMA = {{database}} AND LEVEL = 'Column'
+            LIMIT 18446744073709551615) jc
+  ON jc.TABLE_NAME = c.TABLE_NAME AND jc.CONSTRAINT_NAME = c.COLUMN_NAME
  AND jc.CHECK_CLAUSE = CONCAT('json_valid(`', c.COLUMN_NAME, '`)')
-WHERE c.TABLE_SCHEMA = {{database}} AND t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
+WHERE c.TABLE_SCHEMA = {{database}}
 ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION
