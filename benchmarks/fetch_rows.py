@@ -33,7 +33,7 @@ MARIADB_SQL = (
     "FROM mysql.seq_1_to_{n}"
 )
 
-CHILD = r'''
+CHILD = r"""
 import json, os, resource, sys, time
 kind, url, sql = sys.argv[1], sys.argv[2], sys.argv[3]
 from urllib.parse import urlsplit, unquote
@@ -74,7 +74,7 @@ elif kind.startswith("psycopg"):
 elapsed = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"kind": kind, "rows": count, "seconds": elapsed, "peak_rss": peak}))
-'''
+"""
 
 
 def run(kind: str, url: str, sql: str, env_extra: dict[str, str]) -> dict:
