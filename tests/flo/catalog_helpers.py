@@ -9,6 +9,7 @@ function-scoped fixture hands out one.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import uuid
 from pathlib import Path
@@ -77,6 +78,24 @@ def databases(request, tmp_path):
     yield make
     for dbs in made:
         dbs.drop_all()
+
+
+@contextlib.contextmanager
+def counting_queries(session):
+    """Record every statement `session.query` runs inside the block (learning must issue a
+    fixed number of catalog queries, never one per table)."""
+    calls: list[str] = []
+    real = session.query
+
+    def counting(sql):
+        calls.append(sql)
+        return real(sql)
+
+    session.query = counting
+    try:
+        yield calls
+    finally:
+        session.query = real
 
 
 def corpus_files(family: str) -> list[Path]:

@@ -8,7 +8,12 @@ import pytest
 from engine import connect
 from engine.flo import learn_database
 from engine.flo.catalog import load_catalog
-from tests.flo.catalog_helpers import corpus_files, databases, run_script  # noqa: F401
+from tests.flo.catalog_helpers import (  # noqa: F401
+    corpus_files,
+    counting_queries,
+    databases,
+    run_script,
+)
 
 CATALOG_FINGERPRINT = """
 SELECT (SELECT MD5(GROUP_CONCAT(CONCAT_WS('.', TABLE_NAME, COLUMN_NAME, COLUMN_TYPE,
@@ -104,16 +109,8 @@ def test_learning_is_read_only_and_set_based(learned):
     _, url, name = learned
     with connect(url) as s:
         before = s.query(CATALOG_FINGERPRINT).rows
-        calls: list[str] = []
-        real = s.query
-
-        def counting(sql):
-            calls.append(sql)
-            return real(sql)
-
-        s.query = counting
-        learn_database(s, name)
-        s.query = real
+        with counting_queries(s) as calls:
+            learn_database(s, name)
         assert s.query(CATALOG_FINGERPRINT).rows == before
         assert s.query("SELECT @@in_transaction").scalar() == 0
     assert len(calls) == len(load_catalog("flo/mysql").queries) + 2

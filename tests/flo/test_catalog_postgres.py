@@ -8,7 +8,12 @@ import pytest
 from engine import connect
 from engine.flo import learn_database
 from engine.flo.catalog import load_catalog
-from tests.flo.catalog_helpers import corpus_files, databases, run_script  # noqa: F401
+from tests.flo.catalog_helpers import (  # noqa: F401
+    corpus_files,
+    counting_queries,
+    databases,
+    run_script,
+)
 
 CATALOG_FINGERPRINT = """
 SELECT (SELECT md5(string_agg(c.oid::text || c.relname || c.relkind::text, ',' ORDER BY c.oid))
@@ -134,16 +139,8 @@ def test_learning_is_read_only_and_set_based(learned):
     _, url, name = learned
     with connect(url) as s:
         before = s.query(CATALOG_FINGERPRINT).rows
-        calls: list[str] = []
-        real = s.query
-
-        def counting(sql):
-            calls.append(sql)
-            return real(sql)
-
-        s.query = counting
-        learn_database(s, name)
-        s.query = real
+        with counting_queries(s) as calls:
+            learn_database(s, name)
         assert s.query(CATALOG_FINGERPRINT).rows == before
         assert s.query("SHOW transaction_read_only").scalar() == "off"  # transaction ended
     # one statement per catalog query plus the read-only transaction and the name check:

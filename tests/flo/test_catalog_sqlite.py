@@ -10,7 +10,7 @@ import pytest
 from engine import connect
 from engine.flo import learn_database
 from engine.flo.catalog import load_catalog
-from tests.flo.catalog_helpers import CORPUS
+from tests.flo.catalog_helpers import CORPUS, counting_queries
 
 
 @pytest.fixture
@@ -82,15 +82,7 @@ def test_indexes_views_triggers(snap):
 def test_stats_and_read_only(corpus_url):
     url, path = corpus_url
     before = path.read_bytes()
-    with connect(url) as s:
-        calls: list[str] = []
-        real = s.query
-
-        def counting(sql):
-            calls.append(sql)
-            return real(sql)
-
-        s.query = counting
+    with connect(url) as s, counting_queries(s) as calls:
         db = learn_database(s, "main")
     assert path.read_bytes() == before  # not one byte of the file changed
     assert len(calls) == len(load_catalog("flo/sqlite").queries) + 2
