@@ -117,3 +117,18 @@ class DataError(EngineError):
     def __init__(self, message: str, raw: bytes | str | None = None) -> None:
         super().__init__(message, raw=raw)
         self.raw = raw
+
+
+class PlanError(ConfigError):
+    """A plan (or a schema source given to the planner) is malformed: wrong format
+    version, missing fields, unknown step kind, a `.sql` file that does not parse. Says
+    which file and where."""
+
+
+class PlanRefused(EngineError):
+    """Apply or rollback refused to start or to go on: the live schema drifted from the
+    plan's source hash, a destructive operation without --allow-destructive, a hazard not
+    accepted, a policy said no, or a journal shows another apply in progress. Nothing was
+    changed by the refusal itself; `details` says why (e.g. `drift`, `hazards`)."""
+
+    exit_code = 1
