@@ -18,6 +18,7 @@ from typing import Any
 
 from engine import errors
 from engine.cli_output import Progress, dumps_json, evidence_summary, key_values, table
+from engine.cli_plan import add_plan_commands, cmd_apply, cmd_lint, cmd_plan_diff, cmd_rollback
 from engine.url import mask_url
 
 EXAMPLES = """\
@@ -81,12 +82,6 @@ examples:
 """,
 }
 
-NOT_YET = {
-    "plan:diff": "issue #5",
-    "apply": "issue #5",
-    "rollback": "issue #5",
-}
-
 #: Object counts shown by `sqlx learn`, in display order.
 COUNTED = ("tables", "views", "indexes", "sequences", "types", "triggers", "routines")
 
@@ -147,23 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--database", metavar="NAME", help="the database to read")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
 
-    p = add("plan:diff", "diff two schemas (URL, snapshot .json or DDL .sql) into a plan")
-    p.add_argument("--from", dest="source", required=True, metavar="SRC")
-    p.add_argument("--to", dest="target", required=True, metavar="DST")
-    p.add_argument("-o", "--output", metavar="FILE")
-    p.add_argument("--sql", action="store_true")
-    p.add_argument("--strict", action="store_true")
-
-    p = add("apply", "apply a plan to a server")
-    p.add_argument("url")
-    p.add_argument("--plan", required=True, metavar="PLAN.json")
-    p.add_argument("--dry-run", action="store_true")
-    p.add_argument("--yes", action="store_true")
-    p.add_argument("--allow-destructive", action="store_true")
-
-    p = add("rollback", "undo an applied plan")
-    p.add_argument("url")
-    p.add_argument("--plan", required=True, metavar="PLAN.json")
+    add_plan_commands(add, connecting)
     return parser
 
 
@@ -401,6 +380,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "capabilities": cmd_capabilities,
     "learn": cmd_learn,
     "snapshot:pull": cmd_snapshot_pull,
+    "plan:diff": cmd_plan_diff,
+    "lint": cmd_lint,
+    "apply": cmd_apply,
+    "rollback": cmd_rollback,
 }
 
 
@@ -410,13 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
-    handler = COMMANDS.get(args.command)
-    if handler is None:
-        print(
-            f"sqlx {args.command}: not implemented yet ({NOT_YET.get(args.command, 'later')})",
-            file=sys.stderr,
-        )
-        return 2
+    handler = COMMANDS[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

@@ -205,6 +205,9 @@ class PlanContext:
     table_bytes: dict = field(default_factory=dict)
     large_table_rows: int = 100_000
     renames: tuple[Rename, ...] = ()
+    #: lossy mappings when the two sides were different dialects (engine.ir.convert Loss
+    #: records: `.path`, `.what`, `.why`); lint reports each as a LOSSY_CONVERSION finding
+    losses: tuple = ()
 
     def rows(self, schema: str, table: str) -> int | None:
         return self.table_rows.get((schema, table))

@@ -150,19 +150,6 @@ def test_each_subcommand_help_has_examples(command, capsys):
     assert "examples:" in out and f"sqlx {command} " in out
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["plan:diff", "--from", "a.json", "--to", "b.sql"],
-        ["apply", "sqlite:///x.db", "--plan", "p.json"],
-        ["rollback", "sqlite:///x.db", "--plan", "p.json"],
-    ],
-)
-def test_issue_5_commands_still_say_not_yet(argv, capsys):
-    assert cli.main(argv) == 2
-    assert "not implemented yet (issue #5)" in capsys.readouterr().err
-
-
 def test_an_unexpected_error_is_one_masked_line(monkeypatch, capsys):
     def broken(args):
         raise RuntimeError(f"boom in {args.url}")

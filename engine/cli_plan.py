@@ -1,0 +1,411 @@
+"""`sqlx plan:diff`, `sqlx lint`, `sqlx apply`, `sqlx rollback`: the planner's commands.
+
+Kept apart from engine/cli.py (connect/learn commands) so each file stays one concern;
+engine/cli.py registers these handlers and owns the parser, exit codes and error lines.
+
+What a DBA sees before anything runs: every operation with its strategy, lock, risk and
+hazards; the SQL with `--sql`; the findings. Apply asks for the plan's hazards to be
+accepted (a typed "yes" on a terminal, or `--yes`), refuses destructive operations without
+`--allow-destructive`, and reports where it stopped when it fails, with the command that
+resumes or rolls back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from engine import errors
+from engine.cli_output import Progress, cell, dumps_json, key_values, table
+
+
+def add_plan_commands(add: Any, connecting: Any) -> None:
+    """Add the planner's subcommands to the `sqlx` parser (`add(name, help)` makes one)."""
+    p = add("plan:diff", "diff two schemas (URL, snapshot .json or DDL .sql) into a plan")
+    p.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="SRC",
+        help="the schema as it is: a URL, a snapshot .json or a .sql file",
+    )
+    p.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="DST",
+        help="the schema as it should be: a URL, a snapshot .json or a .sql file",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="write the plan JSON here")
+    p.add_argument("--sql", action="store_true", help="print the plan as an SQL script")
+    p.add_argument("--json", action="store_true", help="print the plan JSON on stdout")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when a finding is an error or a high-risk warning",
+    )
+    p.add_argument(
+        "--dialect",
+        choices=("postgres", "mysql", "sqlite"),
+        help="dialect of .sql files when neither side says it",
+    )
+    p.add_argument(
+        "--rename",
+        action="append",
+        default=[],
+        metavar="KIND:OLD=NEW",
+        help="declare a rename, e.g. table:orders=purchases or "
+        "column:orders.name=full_name (repeatable)",
+    )
+    p.add_argument(
+        "--large-table-rows",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="tables with at least N rows count as large (default 100000)",
+    )
+
+    p = add("lint", "show a plan's findings (errors, warnings) and check the plan file")
+    p.add_argument("plan", metavar="PLAN.json")
+    p.add_argument("--strict", action="store_true", help="high-risk warnings also fail")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+
+    p = add("apply", "apply a plan to a database, with checkpoints and verification")
+    connecting(p)
+    p.add_argument("--plan", required=True, metavar="PLAN.json")
+    p.add_argument(
+        "--dry-run", action="store_true", help="check everything and print the SQL; change nothing"
+    )
+    p.add_argument("--yes", action="store_true", help="accept the plan's hazards")
+    p.add_argument(
+        "--allow-destructive",
+        action="store_true",
+        help="allow operations that lose data (DATA_LOSS)",
+    )
+    p.add_argument(
+        "--rehearse",
+        action="store_true",
+        help="first apply it to a scratch copy built from the live schema",
+    )
+    p.add_argument("--database", metavar="NAME", help="the database (default: the URL's)")
+    p.add_argument(
+        "--throttle-ms",
+        type=int,
+        default=0,
+        metavar="MS",
+        help="pause between copy chunks of a shadow-table copy",
+    )
+    p.add_argument("--json", action="store_true", help="print the apply report as JSON")
+
+    p = add("rollback", "undo an applied (or half-applied) plan, newest operation first")
+    connecting(p)
+    p.add_argument("--plan", required=True, metavar="PLAN.json")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument(
+        "--allow-destructive", action="store_true", help="allow rollback steps that lose data"
+    )
+    p.add_argument("--database", metavar="NAME", help="the database (default: the URL's)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+# --- plan:diff -------------------------------------------------------------------------
+
+
+def parse_renames(values: list[str]) -> tuple[Any, ...]:
+    """`table:old=new`, `column:table.old=new`, `[schema.]` before the table name."""
+    from engine.planner.model import Rename
+
+    out = []
+    for value in values:
+        kind, sep, rest = value.partition(":")
+        old, eq, new = rest.partition("=")
+        if not sep or not eq or not old or not new or kind not in ("table", "column", "index"):
+            raise errors.ConfigError(
+                f"--rename {value!r}: write table:OLD=NEW, column:TABLE.OLD=NEW or index:OLD=NEW"
+            )
+        parts = old.split(".")
+        if kind == "column":
+            if len(parts) < 2:
+                raise errors.ConfigError(f"--rename {value!r}: a column needs TABLE.OLD=NEW")
+            schema = parts[-3] if len(parts) > 2 else ""
+            out.append(Rename("column", schema, parts[-1], new, table=parts[-2]))
+        else:
+            schema = parts[-2] if len(parts) > 1 else ""
+            out.append(Rename(kind, schema, parts[-1], new))
+    return tuple(out)
+
+
+def cmd_plan_diff(args: argparse.Namespace) -> int:
+    from engine.planner import make_plan
+    from engine.planner.lint import has_blocking
+    from engine.planner.serial import dumps
+    from engine.planner.sources import is_url, load_source
+
+    renames = parse_renames(args.rename)
+    # a .sql side takes its dialect from the other side, so read that one first
+    first, second = (args.source, args.target)
+    sql_first = not (is_url(first) or first.endswith(".json"))
+    order = (second, first) if sql_first else (first, second)
+    loaded: dict[str, Any] = {}
+    for spec in order:
+        known = next((s.snapshot.dialect for s in loaded.values()), None)
+        loaded[spec] = load_source(spec, dialect=known or args.dialect)
+    plan = make_plan(
+        loaded[args.source],
+        loaded[args.target],
+        renames=renames,
+        large_table_rows=args.large_table_rows,
+    )
+    text = dumps(plan)
+    if args.output:
+        from engine.cli import write_output
+
+        write_output(args.output, text)
+        print(f"wrote {args.output}: {len(plan.operations)} operations", file=sys.stderr)
+    if args.json:
+        sys.stdout.write(text)
+    elif args.sql:
+        sys.stdout.write(plan_sql(plan))
+    else:
+        print(plan_summary(plan))
+    return 1 if args.strict and has_blocking(plan.findings, strict=True) else 0
+
+
+def plan_summary(plan: Any) -> str:
+    frm = plan.source.get("from", {})
+    to = plan.source.get("to", {})
+    lines = [
+        key_values(
+            [
+                ("plan", f"{plan.dialect}, {len(plan.operations)} operations"),
+                ("from", f"{frm.get('kind')} {frm.get('label')}  {plan.source_hash}"),
+                ("to", f"{to.get('kind')} {to.get('label')}  {plan.target_hash}"),
+            ]
+        ),
+        "",
+    ]
+    if not plan.operations:
+        lines.append("nothing to do: the schemas are the same")
+    else:
+        rows = [
+            (
+                op.id,
+                op.kind,
+                op.target,
+                op.strategy,
+                f"{op.lock.level} ({op.lock.duration})",
+                f"{op.risk.level} {op.risk.score}",
+                op.hazards or "-",
+            )
+            for op in plan.operations
+        ]
+        lines.append(
+            table(["id", "operation", "target", "strategy", "lock", "risk", "hazards"], rows)
+        )
+    irreversible = [op for op in plan.operations if op.rollback is None]
+    for op in irreversible:
+        lines.append(f"irreversible {op.id}: {op.irreversible}")
+    for rename in plan.suspected_renames:
+        lines.append(
+            f"looks like a rename: {rename.kind} {rename.old} -> {rename.new} "
+            f"(declare it with --rename or a -- sqlx:rename-from comment to keep the data)"
+        )
+    if plan.hazards:
+        lines.append("hazards to accept at apply: " + ", ".join(plan.hazards))
+    lines.extend(findings_lines(plan.findings))
+    return "\n".join(lines)
+
+
+def findings_lines(findings: Any) -> list[str]:
+    if not findings:
+        return ["", "findings: none"]
+    rows = [(f.severity, f.code, f.operation or "-", f.message) for f in findings]
+    return ["", table(["severity", "code", "op", "finding"], rows)]
+
+
+def plan_sql(plan: Any) -> str:
+    """The plan as a commented SQL script (what a DBA would review or run by hand)."""
+    out = [f"-- sqlx plan: {plan.source_hash} -> {plan.target_hash}"]
+    for op in plan.operations:
+        out.append("")
+        out.append(f"-- {op.id} {op.kind} {op.target}: {op.rationale}")
+        out.append(
+            f"-- strategy {op.strategy}; lock {op.lock.level} ({op.lock.duration}); "
+            f"risk {op.risk.level} {op.risk.score}; hazards {', '.join(op.hazards) or 'none'}"
+        )
+        for step in op.steps:
+            if step.kind != "sql":
+                out.append(f"-- step {step.kind} (run by sqlx apply): {cell(dict(step.params))}")
+                out.append(f"-- {step.sql}")
+            else:
+                out.append(step.sql.rstrip().rstrip(";") + ";")
+        if op.rollback is None:
+            out.append(f"-- rollback: irreversible: {op.irreversible}")
+        else:
+            rb = " ".join(s.sql.rstrip().rstrip(";") + ";" for s in op.rollback)
+            out.append(f"-- rollback: {rb}")
+    return "\n".join(out) + "\n"
+
+
+# --- lint ------------------------------------------------------------------------------
+
+
+def read_plan(path: str) -> Any:
+    from engine.planner.serial import loads
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        raise errors.PlanError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.PlanError(f"{path}: cannot read: {exc}") from None
+    return loads(text, where=path)
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from engine.planner.lint import has_blocking
+
+    plan = read_plan(args.plan)
+    if args.json:
+        print(dumps_json([_finding_json(f) for f in plan.findings]))
+    else:
+        print(f"{args.plan}: {len(plan.operations)} operations, {len(plan.findings)} findings")
+        print("\n".join(findings_lines(plan.findings)[1:]))
+    return 1 if has_blocking(plan.findings, strict=args.strict) else 0
+
+
+def _finding_json(f: Any) -> dict:
+    return {
+        "code": f.code,
+        "severity": f.severity,
+        "operation": f.operation,
+        "message": f.message,
+        "explanation": f.explanation,
+        "fix": f.fix,
+    }
+
+
+# --- apply / rollback ------------------------------------------------------------------
+
+
+def accept_hazards(plan: Any, args: argparse.Namespace) -> frozenset[str]:
+    """The hazards the person accepted: all with --yes, else asked on a terminal."""
+    hazards = plan.hazards
+    if not hazards or args.yes or getattr(args, "dry_run", False):
+        return frozenset(hazards)
+    if not sys.stdin.isatty():
+        raise errors.PlanRefused(
+            "this plan has hazards that must be accepted: " + ", ".join(hazards) + "; "
+            "review them (sqlx lint) and pass --yes",
+            hazards=list(hazards),
+        )
+    from engine.planner.model import HAZARDS
+
+    print("This plan carries hazards:", file=sys.stderr)
+    for name in hazards:
+        ops = [op.id for op in plan.operations if name in op.hazards]
+        print(f"  {name}: {HAZARDS.get(name, '')} ({', '.join(ops)})", file=sys.stderr)
+    answer = input("Type 'yes' to accept them and apply: ").strip().lower()
+    if answer != "yes":
+        raise errors.PlanRefused("not applied: the hazards were not accepted")
+    return frozenset(hazards)
+
+
+class OperationProgress:
+    """A progress bar per operation on a terminal (apply's progress callback)."""
+
+    def __init__(self, plan: Any, label: str) -> None:
+        self.bar = Progress(len(plan.operations), label)
+        self.seen: set[str] = set()
+
+    def __enter__(self) -> OperationProgress:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(*exc)
+
+    def __call__(self, event: Any) -> None:
+        op = getattr(event, "operation", None) or (
+            event.get("operation") if isinstance(event, dict) else None
+        )
+        done = (
+            getattr(event, "op_done", None) if not isinstance(event, dict) else event.get("op_done")
+        )
+        if op and done and op not in self.seen:
+            self.seen.add(op)
+            self.bar.advance(op)
+        elif op:
+            self.bar.draw(str(op))
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from engine.cli import open_session
+    from engine.planner.apply import apply_plan
+
+    plan = read_plan(args.plan)
+    accepted = accept_hazards(plan, args)
+    with open_session(args) as session:
+        if args.rehearse and not args.dry_run:
+            from engine.planner.rehearse import rehearse
+
+            rehearsal = rehearse(session, plan, database=args.database)
+            print(f"rehearsal: {rehearsal.status}", file=sys.stderr)
+        with OperationProgress(plan, "applying") as progress:
+            report = apply_plan(
+                session,
+                plan,
+                database=args.database,
+                dry_run=args.dry_run,
+                allow_destructive=args.allow_destructive,
+                accept_hazards=accepted,
+                progress=progress,
+                throttle_ms=args.throttle_ms,
+            )
+    return print_report(report, args, plan)
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from engine.cli import open_session
+    from engine.planner.apply import rollback_plan
+
+    plan = read_plan(args.plan)
+    with open_session(args) as session, OperationProgress(plan, "rolling back") as progress:
+        report = rollback_plan(
+            session,
+            plan,
+            database=args.database,
+            allow_destructive=args.allow_destructive,
+            progress=progress,
+        )
+    return print_report(report, args, plan)
+
+
+def print_report(report: Any, args: argparse.Namespace, plan: Any) -> int:
+    data = report.to_json() if hasattr(report, "to_json") else dict(vars(report))
+    if args.json:
+        print(dumps_json(data))
+    else:
+        for line in report_lines(report, args):
+            print(line)
+    return 0 if report.status in ("applied", "resumed", "rolled_back", "dry_run", "noop") else 4
+
+
+def report_lines(report: Any, args: argparse.Namespace) -> list[str]:
+    lines = [f"status  {report.status}"]
+    for key in ("run_id", "verified_hash", "message"):
+        value = getattr(report, key, None)
+        if value:
+            lines.append(f"{key.replace('_', ' ')}  {value}")
+    sql = getattr(report, "sql", None)
+    if sql:
+        lines.append("")
+        lines.extend(s.rstrip().rstrip(";") + ";" for s in sql)
+    if report.status == "failed":
+        lines.append(
+            "nothing after the failed step ran; re-run the same apply to resume, or "
+            f"`sqlx rollback URL --plan {args.plan}` to undo what was done"
+        )
+    return lines

@@ -1,0 +1,167 @@
+"""Where a plan's two sides come from: a live URL, a snapshot .json, or a .sql file of DDL.
+
+`sqlx plan:diff --from SRC --to DST` accepts any of the three on either side, so the
+planner reads them all into the same record: a Snapshot plus what only some sources know
+(the server's learned capabilities and table sizes from a live URL; rename annotations from
+a .sql file). Which kind a spec is, is decided by its shape (`scheme://` is a URL, a file
+ending in .json is a snapshot, anything else is read as DDL), never by guessing content.
+
+A .sql file needs a dialect: the other side's (a desired-state file is written for the
+server it will be applied to) or an explicit one. Its snapshot is what the parser makes of
+it; `normalise_through_server` can instead create it in a scratch database and learn it
+back, so the target hash is exactly what the server will report after apply (the parser
+and the server disagree on a few cosmetic spellings: routine and trigger bodies, extension
+versions; see tests/flo/test_fidelity.py KNOWN_DIFFERENCES).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import errors
+from engine.ir.model import Snapshot
+from engine.planner.model import Rename
+
+
+@dataclass(frozen=True)
+class Source:
+    """One side of a plan. `kind` is "live", "snapshot" or "ddl"; `label` is what the user
+    typed (a URL with its password masked); `ddl` keeps a .sql file's text (for renames and
+    scratch normalisation)."""
+
+    kind: str
+    label: str
+    snapshot: Snapshot
+    capabilities: dict = field(default_factory=dict)
+    renames: tuple[Rename, ...] = ()
+    ddl: str | None = None
+    url: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "dialect": self.snapshot.dialect,
+            "database": self.snapshot.source.get("database"),
+            "server": self.snapshot.source.get("server"),
+        }
+
+
+def is_url(spec: str) -> bool:
+    return "://" in spec and not os.path.exists(spec)
+
+
+def load_source(
+    spec: str,
+    *,
+    dialect: str | None = None,
+    database: str | None = None,
+    connect_options: dict | None = None,
+) -> Source:
+    """Read one side. `dialect` is needed for a .sql file (PlanError without it)."""
+    if is_url(spec):
+        return _live(spec, database, connect_options or {})
+    if spec.endswith(".json"):
+        return _snapshot_file(spec)
+    return _ddl_file(spec, dialect)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise errors.PlanError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.PlanError(f"{path}: cannot read: {exc}") from None
+
+
+def _snapshot_file(path: str) -> Source:
+    from engine import ir
+
+    text = _read(path)
+    try:
+        snapshot = ir.loads(text)
+    except errors.EngineError as exc:
+        raise errors.PlanError(f"{path}: not a schema snapshot: {exc}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise errors.PlanError(f"{path}: not a schema snapshot: {exc}") from None
+    return Source(kind="snapshot", label=path, snapshot=snapshot)
+
+
+def _ddl_file(path: str, dialect: str | None) -> Source:
+    from engine import ir
+    from engine.planner.hints import renames_from_sql
+
+    text = _read(path)
+    if not dialect:
+        raise errors.PlanError(
+            f"{path}: a .sql file needs a dialect: give a URL or snapshot on the other side, "
+            "or --dialect postgres|mysql|sqlite"
+        )
+    try:
+        snapshot = ir.parse_ddl(text, dialect)
+    except errors.EngineError as exc:
+        raise errors.PlanError(f"{path}: {exc}") from None
+    snapshot = dataclasses.replace(snapshot, source={"kind": "ddl", "file": path})
+    return Source(
+        kind="ddl",
+        label=path,
+        snapshot=snapshot,
+        renames=renames_from_sql(text, dialect),
+        ddl=text,
+    )
+
+
+def _live(url: str, database: str | None, options: dict) -> Source:
+    from engine import connect
+    from engine.flo import learn_server, list_databases
+    from engine.flo.database import learn_database
+    from engine.url import mask_url
+
+    with connect(url, **options) as session:
+        server = learn_server(session)
+        name = database or session.cfg.database or _default_database(session, list_databases)
+        learned = learn_database(session, name)
+    snapshot = learned.snapshot
+    source = {**snapshot.source, "server": server.fingerprint, "url": mask_url(url)}
+    return Source(
+        kind="live",
+        label=mask_url(url),
+        snapshot=dataclasses.replace(snapshot, source=source),
+        capabilities=capabilities_of(server),
+        url=url,
+    )
+
+
+def _default_database(session: Any, list_databases: Any) -> str:
+    names = list_databases(session)
+    if len(names) == 1:
+        return names[0]
+    raise errors.ConfigError(
+        f"say which database: put it in the URL (this server has: {', '.join(names) or 'none'})"
+    )
+
+
+def capabilities_of(server: Any) -> dict[str, Any]:
+    """name -> supported, for every capability FLO probed (JSON-able, kept in the plan)."""
+    return {c.name: c.supported for c in server.capabilities}
+
+
+def table_sizes(snapshot: Snapshot) -> tuple[dict, dict]:
+    """(rows, bytes) per (schema, table) from a learned snapshot's stats (empty otherwise)."""
+    rows: dict = {}
+    sizes: dict = {}
+    by_name = {(f"{t.schema}.{t.name}" if t.schema else t.name): t.key for t in snapshot.tables}
+    for name, values in (snapshot.stats.get("tables") or {}).items():
+        key = by_name.get(name)
+        if key is None:
+            continue
+        if values.get("rows") is not None:
+            rows[key] = int(values["rows"])
+        if values.get("bytes") is not None:
+            sizes[key] = int(values["bytes"])
+    return rows, sizes
