@@ -43,7 +43,7 @@ def add_plan_commands(add: Any, connecting: Any) -> None:
     p.add_argument(
         "--strict",
         action="store_true",
-        help="exit 1 when a finding is an error or a high-risk warning",
+        help="also exit 1 on high-risk warnings (errors always exit 1)",
     )
     p.add_argument(
         "--dialect",
@@ -169,7 +169,7 @@ def cmd_plan_diff(args: argparse.Namespace) -> int:
         sys.stdout.write(plan_sql(plan))
     else:
         print(plan_summary(plan))
-    return 1 if args.strict and has_blocking(plan.findings, strict=True) else 0
+    return 1 if has_blocking(plan.findings, strict=args.strict) else 0
 
 
 def plan_summary(plan: Any) -> str:
@@ -314,11 +314,11 @@ def accept_hazards(plan: Any, args: argparse.Namespace) -> frozenset[str]:
 
 
 class OperationProgress:
-    """A progress bar per operation on a terminal (apply's progress callback)."""
+    """A progress bar on a terminal, fed by apply's `progress(op, step, done, total)`
+    callback: steps done out of all steps, with the operation being worked on."""
 
     def __init__(self, plan: Any, label: str) -> None:
-        self.bar = Progress(len(plan.operations), label)
-        self.seen: set[str] = set()
+        self.bar = Progress(sum(len(op.steps) for op in plan.operations), label)
 
     def __enter__(self) -> OperationProgress:
         self.bar.__enter__()
@@ -327,18 +327,10 @@ class OperationProgress:
     def __exit__(self, *exc: object) -> None:
         self.bar.__exit__(*exc)
 
-    def __call__(self, event: Any) -> None:
-        op = getattr(event, "operation", None) or (
-            event.get("operation") if isinstance(event, dict) else None
-        )
-        done = (
-            getattr(event, "op_done", None) if not isinstance(event, dict) else event.get("op_done")
-        )
-        if op and done and op not in self.seen:
-            self.seen.add(op)
-            self.bar.advance(op)
-        elif op:
-            self.bar.draw(str(op))
+    def __call__(self, op: Any, step: Any, done: int, total: int) -> None:
+        self.bar.total = max(total, 1)
+        self.bar.done = done
+        self.bar.draw(f"{getattr(op, 'id', op)} {getattr(op, 'kind', '')}")
 
 
 def cmd_apply(args: argparse.Namespace) -> int:

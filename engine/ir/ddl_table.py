@@ -144,7 +144,8 @@ class TableGrammar:
         if len(ref) == 1:
             ref_schema = t.schema
         ref_cols = self.ident_list(cur) if cur.at_paren() else ()
-        fk = dict(on_delete="NO ACTION", on_update="NO ACTION", match="SIMPLE")
+        action = self.data.get("foreign_key_default_action", "NO ACTION")
+        fk = dict(on_delete=action, on_update=action, match="SIMPLE")
         deferrable = deferred = False
         while not cur.at_end():
             if cur.accept("ON", "DELETE") or cur.accept("ON", "UPDATE"):
@@ -352,6 +353,8 @@ class TableGrammar:
             else:
                 raise cur.stmt.error(f"unsupported column clause {cur.peek().text!r}")
             pending_name = None
+        if col.get("default") is not None and self.data.get("decimal_defaults_padded"):
+            col["default"] = pad_decimal_default(col["default"], col["type"])
         t.columns.append(model.Column(**col))
         if serial:
             t.serials.append(name)
@@ -426,3 +429,17 @@ class TableGrammar:
 
 def _part_names(parts) -> tuple[str, ...]:
     return tuple(p.column or "expr" for p in parts)
+
+
+def pad_decimal_default(default: str, type_text: str) -> str:
+    """A numeric literal default written with its decimal column's scale (`0` -> `0.00`
+    for decimal(12,2)): families that store defaults as text echo them so (ir.json
+    `decimal_defaults_padded`), and desired-state DDL must hash like the live schema."""
+    match = re.fullmatch(r"(?:decimal|numeric)\((\d+),(\d+)\)(?: unsigned)?", type_text)
+    if not match or not re.fullmatch(r"-?\d+(\.\d+)?", default):
+        return default
+    scale = int(match[2])
+    whole, _, frac = default.partition(".")
+    if len(frac) > scale:
+        return default
+    return whole + ("." + frac.ljust(scale, "0") if scale else "")

@@ -120,6 +120,7 @@ def _live(url: str, database: str | None, options: dict) -> Source:
     from engine import connect
     from engine.flo import learn_server, list_databases
     from engine.flo.database import learn_database
+    from engine.planner.online import capabilities_of
     from engine.url import mask_url
 
     with connect(url, **options) as session:
@@ -144,11 +145,6 @@ def _default_database(session: Any, list_databases: Any) -> str:
     raise errors.ConfigError(
         f"say which database: put it in the URL (this server has: {', '.join(names) or 'none'})"
     )
-
-
-def capabilities_of(server: Any) -> dict[str, Any]:
-    """name -> supported, for every capability FLO probed (JSON-able, kept in the plan)."""
-    return {c.name: c.supported for c in server.capabilities}
 
 
 def table_sizes(snapshot: Snapshot) -> tuple[dict, dict]:

@@ -19,7 +19,7 @@ from engine.errors import PlanError
 from engine.planner.model import Operation, Step
 
 #: modules that register executors for the step kinds they define (imported on first use)
-EXECUTOR_MODULES = ("engine.planner.shadow",)
+EXECUTOR_MODULES = ("engine.planner.online_steps", "engine.planner.shadow")
 
 
 @dataclass

@@ -95,7 +95,7 @@ def test_plan_apply_rollback_round_trip(target, tmp_path, capsys):
     assert code == 0, err
     plan = json.loads(plan_file.read_text())
     kinds = {op["kind"] for op in plan["operations"]}
-    assert {"add_column", "create_table", "add_index"} <= kinds, kinds
+    assert {"add_column", "create_table", "create_index"} <= kinds, kinds
     assert plan["source_hash"] == before_hash
     assert "op-001" in out and "shipments" in out  # the readable table
 
@@ -110,12 +110,12 @@ def test_plan_apply_rollback_round_trip(target, tmp_path, capsys):
     assert live_hash(url, name) == before_hash  # a dry run changes nothing
 
     code, out, err = sqlx(capsys, "apply", url, "--plan", str(plan_file), "--yes")
-    assert code == 0, err
+    assert code == 0, out + err
     assert live_hash(url, name) == plan["target_hash"]
     assert order_rows(url)[0][:3] == before_rows[0][:3]
 
     code, out, err = sqlx(capsys, "rollback", url, "--plan", str(plan_file), "--yes")
-    assert code == 0, err
+    assert code == 0, out + err
     assert live_hash(url, name) == before_hash
     assert order_rows(url) == before_rows
 
