@@ -341,10 +341,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     accepted = accept_hazards(plan, args)
     with open_session(args) as session:
         if args.rehearse and not args.dry_run:
-            from engine.planner.rehearse import rehearse
-
-            rehearsal = rehearse(session, plan, database=args.database)
-            print(f"rehearsal: {rehearsal.status}", file=sys.stderr)
+            rehearse_first(session, plan, args, accepted)
         with OperationProgress(plan, "applying") as progress:
             report = apply_plan(
                 session,
@@ -357,6 +354,22 @@ def cmd_apply(args: argparse.Namespace) -> int:
                 throttle_ms=args.throttle_ms,
             )
     return print_report(report, args, plan)
+
+
+def rehearse_first(session: Any, plan: Any, args: argparse.Namespace, accepted: Any) -> None:
+    """--rehearse: the plan on a scratch copy of its source schema first; stop if it fails."""
+    from engine.planner.apply_checks import plan_snapshot
+    from engine.planner.rehearse import rehearse
+
+    source = plan_snapshot(plan, "from")
+    if source is None:
+        raise errors.PlanError(f"{args.plan}: the plan carries no source snapshot to rehearse on")
+    with OperationProgress(plan, "rehearsing") as progress:
+        report = rehearse(session, plan, source, allow_destructive=args.allow_destructive,
+                          accept_hazards=accepted, progress=progress)  # fmt: skip
+    if report.status == "failed":
+        raise errors.PlanRefused(f"rehearsal failed, nothing applied: {report.message}")
+    print(f"rehearsal: {report.status} ({'; '.join(report.notes)})", file=sys.stderr)
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:

@@ -38,6 +38,7 @@ def make_plan(
     strategies stay conservative and say so. Declared renames: `renames` plus any
     annotations in a .sql target.
     """
+    from engine.ir.canonical import to_json
     from engine.ir.hashing import profile_hash
     from engine.planner import diff, lint, online, risk
 
@@ -68,8 +69,10 @@ def make_plan(
         suspected_renames=diff.suspected_renames(from_snap, to_snap, context),
         capabilities=context.capabilities,
         source={
-            "from": source.describe(),
-            "to": target.describe(),
+            # both sides travel with the plan: apply shows drift object by object,
+            # rehearsal builds its scratch copy, reviewers see what was compared
+            "from": {**source.describe(), "snapshot": to_json(from_snap)},
+            "to": {**target.describe(), "snapshot": to_json(to_snap)},
             "created_at": datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
             "tool": _tool_version(),
         },

@@ -195,3 +195,23 @@ def test_plan_between_two_snapshot_files_needs_no_server(tmp_path, capsys):
     plan = json.loads(out)
     assert plan["source_hash"] == ir.profile_hash(ir.parse_ddl(A_SQL, "postgres"))
     assert len(plan["operations"]) >= 4
+
+
+def test_apply_with_rehearsal_first(fresh_pg_database, tmp_path, capsys):
+    url = fresh_pg_database
+    name = url.rsplit("/", 1)[1]
+    run_script(url, A_SQL)
+    desired = tmp_path / "desired.sql"
+    desired.write_text(B_SQL)
+    plan_file = tmp_path / "plan.json"
+    assert (
+        sqlx(capsys, "plan:diff", "--from", url, "--to", str(desired), "-o", str(plan_file))[0] == 0
+    )
+
+    code, out, err = sqlx(capsys, "apply", url, "--plan", str(plan_file), "--yes", "--rehearse")
+    assert code == 0, out + err
+    assert "rehearsal: applied" in err and "dropped" in err
+    assert live_hash(url, name) == json.loads(plan_file.read_text())["target_hash"]
+    with connect(url.rsplit("/", 1)[0] + "/postgres") as s:  # the scratch database is gone
+        rows = s.query("SELECT datname FROM pg_database WHERE datname LIKE '_sqlx_rehearse%'").rows
+    assert rows == []
