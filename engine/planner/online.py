@@ -213,9 +213,32 @@ def _type_change(expected: str, env: Env) -> str | None:
     old, new = env.column("from"), env.column("to")
     if old is None or new is None:
         return "the column is missing on one side"
-    if _widening(old.type, new.type, env.data.get("type_widening", {})):
+    if not _widening(old.type, new.type, env.data.get("type_widening", {})):
+        return f"{old.type} -> {new.type} is not a catalog-only widening"
+    crossing = _length_prefix_grows(old, new, env)
+    return crossing
+
+
+def _length_prefix_grows(old: Any, new: Any, env: Env) -> str | None:
+    """A longer VARCHAR is a catalog-only change only while every value keeps the same
+    length-prefix size (online.json `length_prefix`: InnoDB stores one byte up to 255
+    bytes, two above); bytes per character come from the column's or table's charset."""
+    spec = env.data.get("length_prefix")
+    if not spec:
         return None
-    return f"{old.type} -> {new.type} is not a catalog-only widening"
+    charset = (new.collation or old.collation or "").split("_")[0]
+    if not charset and env.from_table is not None:
+        opts = dict(env.from_table.options)
+        charset = opts.get("charset") or (opts.get("collation") or "").split("_")[0]
+    per_char = spec["bytes_per_char"].get(charset.lower(), spec["default_bytes_per_char"])
+    sizes = [int(m.group(2)) * per_char for m in (_TYPE.match(old.type), _TYPE.match(new.type))]
+    if (sizes[0] <= spec["one_byte_max"]) != (sizes[1] <= spec["one_byte_max"]):
+        return (
+            f"{old.type} -> {new.type} moves values from a 1-byte to a 2-byte length prefix "
+            f"({charset or 'default charset'}: {per_char} bytes per character), which "
+            "rewrites the table"
+        )
+    return None
 
 
 @condition("unchanged")

@@ -406,3 +406,33 @@ def test_sqlite_rebuild_is_labelled_and_write_locks_the_database(tmp_path):
         )
         (out,) = choose((op,), ctx)
         assert out.strategy == "plain" and any("write lock" in n for n in out.notes)
+
+
+@pytest.mark.parametrize(
+    ("wider", "strategy"),
+    [("varchar(60)", "instant"), ("varchar(80)", "shadow_copy")],
+)
+def test_mariadb_varchar_widening_is_instant_only_within_its_length_prefix(
+    fresh_mariadb_database, tmp_path, wider, strategy
+):
+    """utf8mb4 varchar(50) is 200 bytes (1-byte length prefix); varchar(60) = 240 bytes stays
+    INSTANT, varchar(80) = 320 bytes needs a 2-byte prefix, which MariaDB refuses to do
+    INSTANT (error 1846): the plan must choose the shadow copy, and it must apply."""
+    from engine.planner import load_source, make_plan
+    from engine.planner.apply import apply_plan
+
+    url = fresh_mariadb_database
+    table = "CREATE TABLE t (id bigint PRIMARY KEY, note {} CHARACTER SET utf8mb4)"
+    with connect(url) as s:
+        s.execute(table.format("varchar(50)"))
+        s.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+    desired = tmp_path / "b.sql"
+    desired.write_text(table.format(wider))
+    source = load_source(url)
+    plan = make_plan(source, load_source(str(desired), dialect=source.snapshot.dialect))
+    (op,) = plan.operations
+    assert op.strategy == strategy, op.notes
+    with connect(url) as s:
+        report = apply_plan(s, plan, accept_hazards=frozenset(plan.hazards))
+        assert report.status == "applied", report.message
+        assert s.query("SELECT count(*) FROM t").scalar() == 2
