@@ -1,0 +1,1 @@
+CREATE TABLE customers (id int NOT NULL AUTO_INCREMENT PRIMARY KEY, email varchar(190) NOT NULL);

@@ -1,0 +1,1 @@
+SELECT count(*) FROM big_open_orders

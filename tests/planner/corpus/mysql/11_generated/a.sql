@@ -1,0 +1,1 @@
+CREATE TABLE t (id int PRIMARY KEY, qty int, price int, total int AS (qty * price) VIRTUAL);

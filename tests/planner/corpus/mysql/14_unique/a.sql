@@ -1,0 +1,1 @@
+CREATE TABLE t (id int PRIMARY KEY, a varchar(10), b varchar(10), UNIQUE KEY a_uq (a));

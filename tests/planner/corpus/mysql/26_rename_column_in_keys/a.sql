@@ -1,0 +1,4 @@
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (id int PRIMARY KEY, pid int, KEY pid_idx (pid), CONSTRAINT c_p FOREIGN KEY (pid) REFERENCES p (id));
+INSERT INTO p VALUES (1);
+INSERT INTO c VALUES (1, 1);

@@ -1,0 +1,1 @@
+SELECT count(*) FROM c WHERE parent_id = 1

@@ -1,0 +1,1 @@
+SELECT count(*) FROM t WHERE code = 42 AND n = 3

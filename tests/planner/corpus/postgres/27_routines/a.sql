@@ -1,0 +1,3 @@
+CREATE FUNCTION add_one(a integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT a + 1 $$;
+CREATE FUNCTION gone() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE PROCEDURE p(days integer) LANGUAGE sql AS $$ SELECT 1 $$;

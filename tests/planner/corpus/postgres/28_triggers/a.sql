@@ -1,0 +1,9 @@
+CREATE TABLE t (id integer PRIMARY KEY, status text);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.status := lower(NEW.status);
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER t_touch BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE TRIGGER t_gone BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();

@@ -1,0 +1,15 @@
+CREATE TABLE t (id integer PRIMARY KEY, status text);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.status := lower(NEW.status);
+  RETURN NEW;
+END
+$$;
+CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.status := upper(NEW.status);
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER t_touch BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE TRIGGER t_stamp AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION stamp();

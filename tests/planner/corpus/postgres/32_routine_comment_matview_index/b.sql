@@ -1,0 +1,6 @@
+CREATE TABLE t (id integer PRIMARY KEY, a integer);
+CREATE FUNCTION f(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT x $$;
+COMMENT ON FUNCTION f(integer) IS 'identity';
+CREATE MATERIALIZED VIEW m AS SELECT a, count(*) AS n FROM t GROUP BY a;
+CREATE UNIQUE INDEX m_a ON m (a);
+COMMENT ON MATERIALIZED VIEW m IS 'counts';

@@ -1,0 +1,3 @@
+-- ALTER TABLE ADD COLUMN can do these (constant default, nullable)
+CREATE TABLE orders (id integer PRIMARY KEY);
+INSERT INTO orders VALUES (1), (2);

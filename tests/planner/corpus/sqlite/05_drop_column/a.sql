@@ -1,0 +1,3 @@
+CREATE TABLE orders (id integer PRIMARY KEY, legacy text, status text);
+CREATE INDEX orders_legacy_idx ON orders (legacy);
+INSERT INTO orders VALUES (1, 'x', 'new');

@@ -1,0 +1,3 @@
+-- sqlx:rename-from purchase
+CREATE TABLE orders (id integer PRIMARY KEY, total integer);
+CREATE VIEW purchase_ids AS SELECT id FROM orders;

@@ -1,0 +1,3 @@
+CREATE TABLE t (id integer PRIMARY KEY, status text);
+CREATE TRIGGER t_touch AFTER INSERT ON t BEGIN UPDATE t SET status = lower(status) WHERE id = NEW.id; END;
+CREATE TRIGGER t_gone AFTER UPDATE ON t BEGIN SELECT 1; END;

@@ -1,0 +1,3 @@
+CREATE TABLE t (id integer PRIMARY KEY, status text);
+CREATE TRIGGER t_touch AFTER INSERT ON t BEGIN UPDATE t SET status = upper(status) WHERE id = NEW.id; END;
+CREATE TRIGGER t_new AFTER DELETE ON t BEGIN SELECT 2; END;
