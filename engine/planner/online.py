@@ -419,6 +419,8 @@ def _unique_via_index(op: Operation, rule: dict, env: Env) -> Built | str:
 
 @builder("not_valid_validate")
 def _not_valid_validate(op: Operation, rule: dict, env: Env) -> Built | str:
+    if re.search(r"\bNOT\s+VALID\b", " ".join(op.sql), re.I):
+        return "the desired constraint is itself NOT VALID: added as such, not validated"
     steps, hits = _rewrite_steps(op.steps, rule["pattern"], rule["replace"], False)
     if hits != 1 or env.table_name is None:
         return "its SQL is not one ADD CONSTRAINT statement"

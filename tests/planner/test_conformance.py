@@ -88,3 +88,34 @@ def test_diff_applies_and_rolls_back(family, case, databases):  # noqa: F811
             _same(learn_database(s, name_a).snapshot, start, f"{family}/{case}: rollback != A")
         else:
             assert any(o.irreversible for o in ops)
+
+
+@pytest.mark.parametrize("family,case", CASES)
+def test_plan_applies_and_rolls_back_through_apply(family, case, databases):  # noqa: F811
+    """The same pairs through everything a user runs: make_plan from the live database
+    (learned capabilities choose the online strategies) to B, apply_plan (journal,
+    transactions, verification against B's hash), then rollback_plan back to A."""
+    from engine.planner import make_plan
+    from engine.planner.apply import apply_plan, rollback_plan
+    from engine.planner.sources import Source, load_source
+
+    folder = CORPUS / family / case
+    a_sql, b_sql = (folder / "a.sql").read_text(), (folder / "b.sql").read_text()
+    dbs = databases(family)
+    url_b, name_b = dbs.new()
+    run_script(url_b, b_sql)
+    want = _learn(url_b, name_b)
+    url_a, name_a = dbs.new()
+    run_script(url_a, a_sql)
+    source = load_source(url_a, database=name_a)
+    target = Source("snapshot", "b", want, renames=renames_from_sql(b_sql, want.dialect))
+    plan = make_plan(source, target)
+    with connect(url_a) as s:
+        report = apply_plan(s, plan, database=name_a, allow_destructive=True,
+                            accept_hazards=frozenset(plan.hazards))  # fmt: skip
+        assert report.status == "applied", f"{family}/{case}: {report.message}"
+        _same(learn_database(s, name_a).snapshot, want, f"{family}/{case}: apply != B")
+        if plan.reversible:
+            back = rollback_plan(s, plan, database=name_a)
+            assert back.status == "rolled_back", f"{family}/{case}: {back.message}"
+            _same(learn_database(s, name_a).snapshot, source.snapshot, f"{family}/{case}: rollback")
