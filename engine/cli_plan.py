@@ -357,13 +357,17 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def rehearse_first(session: Any, plan: Any, args: argparse.Namespace, accepted: Any) -> None:
-    """--rehearse: the plan on a scratch copy of its source schema first; stop if it fails."""
-    from engine.planner.apply_checks import plan_snapshot
+    """--rehearse: the plan on a scratch copy of the live schema first; stop if it fails.
+    The live schema must be the plan's source (the same drift check apply makes)."""
+    from engine.planner.apply import target_database
+    from engine.planner.apply_checks import drift_refusal, learn_live
+    from engine.planner.journal import family_spec
     from engine.planner.rehearse import rehearse
 
-    source = plan_snapshot(plan, "from")
-    if source is None:
-        raise errors.PlanError(f"{args.plan}: the plan carries no source snapshot to rehearse on")
+    live = learn_live(session, target_database(session, family_spec(session), args.database))
+    if live.hash != plan.source_hash:
+        raise drift_refusal(plan, live, None, "rehearsal refused, the database drifted")
+    source = live.snapshot
     with OperationProgress(plan, "rehearsing") as progress:
         report = rehearse(session, plan, source, allow_destructive=args.allow_destructive,
                           accept_hazards=accepted, progress=progress)  # fmt: skip

@@ -38,9 +38,9 @@ def make_plan(
     strategies stay conservative and say so. Declared renames: `renames` plus any
     annotations in a .sql target.
     """
-    from engine.ir.canonical import to_json
     from engine.ir.hashing import profile_hash
     from engine.planner import diff, lint, online, risk
+    from engine.planner.apply_checks import object_digests
 
     from_snap = source.snapshot
     to_snap, losses = _in_dialect(target.snapshot, from_snap.dialect)
@@ -69,10 +69,10 @@ def make_plan(
         suspected_renames=diff.suspected_renames(from_snap, to_snap, context),
         capabilities=context.capabilities,
         source={
-            # both sides travel with the plan: apply shows drift object by object,
-            # rehearsal builds its scratch copy, reviewers see what was compared
-            "from": {**source.describe(), "snapshot": to_json(from_snap)},
-            "to": {**target.describe(), "snapshot": to_json(to_snap)},
+            # a digest per object of both sides: apply names what drifted, object by
+            # object, without the plan carrying whole snapshots (megabytes at scale)
+            "from": {**source.describe(), "objects": object_digests(from_snap)},
+            "to": {**target.describe(), "objects": object_digests(to_snap)},
             "created_at": datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
             "tool": _tool_version(),
         },

@@ -59,7 +59,7 @@ from engine import errors
 from engine.errors import PlanError, PlanRefused
 from engine.planner.apply_checks import (
     check_guardrails,
-    describe_drift,
+    drift_lines,
     drift_refusal,
     learn_live,
     plan_snapshot,
@@ -358,8 +358,7 @@ def _verify_apply(ctx: _Context, run_id: str, status: str, ops: tuple, notes: tu
             verification_hash=after.hash_unordered,
             message=f"{status}: {n} steps ran; the database now hashes to the plan's target",
         )
-    expected = plan_snapshot(plan, "to")
-    drift = tuple(describe_drift(expected, after.snapshot)) if expected is not None else ()
+    drift = drift_lines(plan, "to", plan_snapshot(plan, "to"), after.snapshot)
     message = (
         f"applied, but verification failed: the database hashes to {after.hash_unordered} "
         f"(column order aside), the plan's target is {plan.target_hash_unordered}"
@@ -568,7 +567,7 @@ def _verify_rollback(ctx: _Context, run_id: str, ops: tuple, source_snapshot: An
             message="rolled back: the database hashes to the plan's source again",
         )
     expected = source_snapshot or plan_snapshot(plan, "from")
-    drift = tuple(describe_drift(expected, after.snapshot)) if expected is not None else ()
+    drift = drift_lines(plan, "from", expected, after.snapshot)
     return ctx.report(
         "failed",
         "rollback",

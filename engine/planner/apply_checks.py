@@ -10,6 +10,8 @@ an operator nothing about what to do next.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -198,6 +200,49 @@ def describe_drift(expected: Snapshot, live: Snapshot) -> list[str]:
     return lines
 
 
+def object_digests(snapshot: Snapshot) -> dict[str, str]:
+    """ "<kind> <key>" -> a short digest of that object's part of the hash document.
+
+    Plans carry these for both sides instead of whole snapshots (a 1,000-table snapshot is
+    megabytes; its digests are tens of kilobytes), which is enough to say WHICH objects
+    drifted; the field-level detail comes from a snapshot when one is at hand."""
+    doc = hash_document(snapshot, column_order=False)  # as verification compares
+    out = {}
+    for coll in COLLECTIONS:
+        kind = coll[:-1] if coll.endswith("s") else coll
+        for item in doc.get(coll, []):
+            text = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            out[f"{kind} {_key(item)}"] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return out
+
+
+def describe_digest_drift(expected: dict[str, str], live: Snapshot) -> list[str]:
+    """Object-level drift from a plan's digests: added, removed, changed objects."""
+    have = object_digests(live)
+    lines = [f"{k} added" for k in sorted(have.keys() - expected.keys())]
+    lines += [f"{k} removed" for k in sorted(expected.keys() - have.keys())]
+    lines += [
+        f"{k} changed" for k in sorted(expected.keys() & have.keys()) if expected[k] != have[k]
+    ]
+    if len(lines) > MAX_DRIFT_LINES:
+        more = len(lines) - MAX_DRIFT_LINES
+        lines = [*lines[:MAX_DRIFT_LINES], f"... and {more} more"]
+    return lines
+
+
+def drift_lines(plan: Plan, side: str, expected: Snapshot | None, live: Snapshot) -> tuple:
+    """What differs from the plan's `side`: in detail from a snapshot, else by object."""
+    if expected is not None:
+        return tuple(describe_drift(expected, live))
+    digests = plan_digests(plan, side)
+    return tuple(describe_digest_drift(digests, live)) if digests is not None else ()
+
+
+def plan_digests(plan: Plan, side: str) -> dict[str, str] | None:
+    value = (plan.source.get(side) or {}).get("objects") if isinstance(plan.source, dict) else None
+    return value if isinstance(value, dict) else None
+
+
 def summarize(snapshot: Snapshot) -> str:
     tables = [".".join(p for p in (t.schema, t.name) if p) for t in snapshot.tables]
     shown = ", ".join(tables[:20]) + (f" and {len(tables) - 20} more" if len(tables) > 20 else "")
@@ -211,7 +256,12 @@ def drift_refusal(
     or, for a rollback, its target (side "to")."""
     want = plan.source_hash if side == "from" else plan.target_hash
     words = "was computed from" if side == "from" else "leads to"
-    if expected is not None:
+    digests = plan_digests(plan, side)
+    if expected is None and digests is not None:
+        lines = describe_digest_drift(digests, live.snapshot) or [
+            "no object-level difference found (the hashes differ in a detail)"
+        ]
+    elif expected is not None:
         lines = describe_drift(expected, live.snapshot) or [
             "no structural difference found (the hashes differ in a detail: compare "
             "engine.ir.hash_document of both)"
