@@ -140,20 +140,12 @@ def cmd_plan_diff(args: argparse.Namespace) -> int:
     from engine.planner import make_plan
     from engine.planner.lint import has_blocking
     from engine.planner.serial import dumps
-    from engine.planner.sources import is_url, load_source
 
     renames = parse_renames(args.rename)
-    # a .sql side takes its dialect from the other side, so read that one first
-    first, second = (args.source, args.target)
-    sql_first = not (is_url(first) or first.endswith(".json"))
-    order = (second, first) if sql_first else (first, second)
-    loaded: dict[str, Any] = {}
-    for spec in order:
-        known = next((s.snapshot.dialect for s in loaded.values()), None)
-        loaded[spec] = load_source(spec, dialect=known or args.dialect)
+    loaded = load_sides(args.source, args.target, args.dialect)
     plan = make_plan(
-        loaded[args.source],
-        loaded[args.target],
+        loaded[0],
+        loaded[1],
         renames=renames,
         large_table_rows=args.large_table_rows,
     )
@@ -162,7 +154,7 @@ def cmd_plan_diff(args: argparse.Namespace) -> int:
         from engine.cli import write_output
 
         write_output(args.output, text)
-        print(f"wrote {args.output}: {len(plan.operations)} operations", file=sys.stderr)
+        print(f"wrote {args.output}: {plural(len(plan.operations), 'operation')}", file=sys.stderr)
     if args.json:
         sys.stdout.write(text)
     elif args.sql:
@@ -172,13 +164,42 @@ def cmd_plan_diff(args: argparse.Namespace) -> int:
     return 1 if has_blocking(plan.findings, strict=args.strict) else 0
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def load_sides(source: str, target: str, dialect: str | None) -> tuple[Any, Any]:
+    """Both sides; two live URLs are learned at the same time (each on its own
+    connection: the servers work in parallel), then a .sql side takes its dialect from
+    the other side (a desired-state file is written for the server it will go to)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from engine.planner.sources import is_url, load_source
+
+    specs = (source, target)
+    is_sql = [not (is_url(s) or s.endswith(".json")) for s in specs]
+    out: list[Any] = [None, None]
+    first = [i for i in (0, 1) if not is_sql[i]]
+    if len(first) == 2 and all(is_url(s) for s in specs):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            out = list(pool.map(load_source, specs))
+    else:
+        for i in first:
+            out[i] = load_source(specs[i])
+    known = next((s.snapshot.dialect for s in out if s is not None), None)
+    for i in (0, 1):
+        if is_sql[i]:
+            out[i] = load_source(specs[i], dialect=known or dialect)
+    return out[0], out[1]
+
+
 def plan_summary(plan: Any) -> str:
     frm = plan.source.get("from", {})
     to = plan.source.get("to", {})
     lines = [
         key_values(
             [
-                ("plan", f"{plan.dialect}, {len(plan.operations)} operations"),
+                ("plan", f"{plan.dialect}, {plural(len(plan.operations), 'operation')}"),
                 ("from", f"{frm.get('kind')} {frm.get('label')}  {plan.source_hash}"),
                 ("to", f"{to.get('kind')} {to.get('label')}  {plan.target_hash}"),
             ]

@@ -61,7 +61,7 @@ def make_plan(
     ops = tuple(dataclasses.replace(op, risk=risk.assess(op, context)) for op in ops)
     plan = Plan(
         dialect=context.dialect,
-        source_hash=profile_hash(from_snap),
+        source_hash=source.profile_hash or profile_hash(from_snap),
         target_hash=profile_hash(to_snap),
         target_hash_unordered=profile_hash(to_snap, column_order=False),
         operations=ops,

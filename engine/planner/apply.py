@@ -429,7 +429,8 @@ def rollback_plan(
             listed = "; ".join(f"{op.id} ({op.irreversible})" for op in irreversible)
             raise PlanRefused(
                 f"rollback refused: irreversible operations were applied: {listed}. Pass "
-                "allow_destructive to undo the rest and leave these in place",
+                "allow_destructive (sqlx: --allow-destructive) to undo the rest and leave "
+                "these in place",
                 irreversible={op.id: op.irreversible for op in irreversible},
             )
         units, planned = _rollback_units(plan, run, undo)

@@ -39,6 +39,8 @@ class Source:
     renames: tuple[Rename, ...] = ()
     ddl: str | None = None
     url: str | None = None
+    #: the snapshot's profile hash when the reader already computed it (FLO does)
+    profile_hash: str | None = None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -135,6 +137,7 @@ def _live(url: str, database: str | None, options: dict) -> Source:
         snapshot=dataclasses.replace(snapshot, source=source),
         capabilities=capabilities_of(server),
         url=url,
+        profile_hash=learned.profile_hash,
     )
 
 
