@@ -15,7 +15,12 @@ This module knows only the shape of that file:
                                                                  "as": "default"}},
                   "collect": {...}}],
      "rules": [{"record": "column", "when": {"default": "^NULL$"}, "set": {"default": null}},
-               {"record": "*", "when": {"table": "^sqlx_journal$"}, "drop": true}]}
+               {"record": "*", "when": {"table": "^sqlx_journal$"}, "drop": true}],
+     "exclude_name_prefix": "_sqlx_"}     # the tool's own tables/triggers and all they own
+
+Where an object keeps its settings only in itself (MariaDB sequences), a query may name a
+listing (`"each": {"file": "sequence_names.sql", "join": "UNION ALL"}`): its rows fill the
+query's `{{row:col}}` / `{{ident:col}}` template once per object, joined into ONE statement.
 
 Each query is ONE set-based statement over the whole database (never one per table): rows
 are grouped by the record `key`; scalar `fields` come from the first row of a group and
@@ -43,6 +48,7 @@ from engine.errors import ConfigError
 
 CATALOG_FILE = "catalog.json"
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+ROW_PLACEHOLDER = re.compile(r"\{\{(row|ident):(\w+)\}\}")
 TRUE_WORDS = frozenset({"t", "true", "yes", "y", "on", "1"})
 
 
@@ -99,6 +105,18 @@ NORMALIZERS = {
     "definition": "tidy_code",
 }
 
+#: record kind -> the fields naming the object a record belongs to, checked against the
+#: data's "exclude_name_prefix" (the tool's own tables, triggers and trigger functions, the
+#: columns, indexes, constraints and stats of its tables, sequences they own); "*" for
+#: every other kind
+PREFIX_FIELDS = {
+    "table": ("name",),
+    "trigger": ("name", "table"),
+    "routine": ("name",),  # a trigger's function where triggers call one (PostgreSQL)
+    "sequence": ("name", "owned_by"),
+    "*": ("table",),
+}
+
 CONVERTERS = {"bool": _as_bool, "int": _as_int, "text": _as_text, "raw": lambda v: v}
 
 
@@ -149,6 +167,40 @@ class FieldSpec:
         if self.conv == "list" or self.split is not None:
             return self._read_list(value, dialect, context)
         return self._convert(value, dialect, context)
+
+    def reader(self, index: dict[str, int], dialect: str, context: dict[str, str]):
+        """`read` specialised once per query result: a function of the raw row tuple.
+        Hot (every value of every catalog row): the common shapes -- a column as is, a
+        stripped text, a normalised fragment -- skip the generic path's branches."""
+        const = self.const
+        if self.column is None:
+            return lambda row: const
+        pos = index.get(self.column)
+        if pos is None:
+            return lambda row: None
+        if self.conv == "list" or self.split is not None:
+            return lambda row: self._read_list(row[pos], dialect, context)
+        if self.map is not None or self.replace:
+            return lambda row: self._convert(row[pos], dialect, context)
+        if self.conv == "raw":
+            return lambda row: row[pos]
+        if self.conv in CONVERTERS and self.conv != "text":
+            conv = CONVERTERS[self.conv]
+            return lambda row: None if row[pos] is None else conv(row[pos])
+        strip, norm = self.strip, None
+        if self.conv in NORMALIZERS:
+            norm = _normalizer(self.conv)
+
+        def read(row: tuple) -> Any:
+            value = row[pos]
+            if value is None:
+                return None
+            text = value if type(value) is str else _as_text(value)
+            if strip:
+                text = text.strip()
+            return text if norm is None else norm(dialect, text)
+
+        return read
 
     def _read_list(self, value: Any, dialect: str, context: dict[str, str]) -> tuple:
         if value is None:
@@ -249,6 +301,9 @@ class QuerySpec:
     key: tuple[str, ...]
     fields: dict[str, FieldSpec]
     collect: dict[str, CollectSpec]
+    #: a listing query whose rows each fill `sql` (a template), joined into one statement
+    each: str | None = None
+    each_join: str = "UNION ALL"
 
 
 @dataclass(frozen=True)
@@ -267,6 +322,43 @@ class Catalog:
     rules: tuple[Rule, ...]
     stats_records: tuple[str, ...]
     raw: dict
+    #: names starting with this are the tool's own objects (journal, shadow tables)
+    exclude_prefix: str = ""
+    ident_quote: str = '"'
+    ident_escapes: tuple[tuple[str, str], ...] = (('"', '""'),)
+
+    def identifier(self, value: str) -> str:
+        for old, new in self.ident_escapes:
+            value = value.replace(old, new)
+        return f"{self.ident_quote}{value}{self.ident_quote}"
+
+    def expand(self, template: str, listing: Any, join: str) -> str | None:
+        """One statement from a per-object template and the rows of its listing query:
+        `{{row:col}}` becomes the row's value as a literal (NULL for None),
+        `{{ident:col}}` as a quoted identifier; the filled copies are joined by `join`
+        (UNION ALL). None when the listing is empty (nothing to read, no query).
+        For objects whose settings live only in the object itself (MariaDB sequences)."""
+        body = "\n".join(
+            line for line in template.splitlines() if not line.lstrip().startswith("--")
+        ).strip()
+        names = list(listing.column_names)
+
+        def fill(row: tuple) -> str:
+            values = dict(zip(names, row, strict=False))
+
+            def one(match: re.Match) -> str:
+                how, column = match.groups()
+                if column not in values:
+                    raise ConfigError(f"{self.folder}: listing has no column {column!r}")
+                value = values[column]
+                if how == "ident":
+                    return self.identifier(str(_as_text(value)))
+                return "NULL" if value is None else self.literal(str(_as_text(value)))
+
+            return ROW_PLACEHOLDER.sub(one, body)
+
+        parts = [fill(row) for row in listing.rows]
+        return f"\n{join}\n".join(parts) if parts else None
 
     def literal(self, value: str) -> str:
         for old, new in self.escapes:
@@ -327,6 +419,8 @@ def load_catalog(folder: str) -> Catalog:
                     k: CollectSpec.parse(v, f"{qwhere}/collect/{k}")
                     for k, v in q.get("collect", {}).items()
                 },
+                each=_read_text(folder, q["each"]["file"]) if "each" in q else None,
+                each_join=q.get("each", {}).get("join", "UNION ALL"),
             )
         )
     rules = tuple(
@@ -354,6 +448,9 @@ def load_catalog(folder: str) -> Catalog:
         rules=rules,
         stats_records=tuple(raw.get("stats_records", ("stats",))),
         raw=raw,
+        exclude_prefix=str(raw.get("exclude_name_prefix") or ""),
+        ident_quote=raw.get("identifiers", {}).get("quote", '"'),
+        ident_escapes=tuple(raw.get("identifiers", {}).get("escapes", {'"': '""'}).items()),
     )
 
 
@@ -363,51 +460,32 @@ def load_catalog(folder: str) -> Catalog:
 Records = dict[str, dict[tuple, dict[str, Any]]]
 
 
-def _map_rows(
-    spec: QuerySpec,
-    columns: list[str],
-    rows: list[tuple],
-    catalog: Catalog,
-    dialect: str,
-    context: dict[str, str],
-    out: Records,
-) -> None:
-    for raw_row in rows:
-        row = dict(zip(columns, raw_row, strict=False))
-        kind = spec.record or spec.record_from.read(row, dialect, context)
-        if kind is None:
-            continue
-        key_values = {k: spec.fields[k].read(row, dialect, context) for k in spec.key}
-        key = tuple(key_values.values())
-        group = out.setdefault(kind, {}).get(key)
-        if group is None:
-            values = {name: fs.read(row, dialect, context) for name, fs in spec.fields.items()}
-            values.update({name: [] for name in spec.collect})
-            group = values
-            out[kind][key] = group
-        for name, cs in spec.collect.items():
-            if not cs.wants(row):
-                continue
-            if cs.fields is not None:
-                group[name].append(
-                    {k: fs.read(row, dialect, context) for k, fs in cs.fields.items()}
-                )
-            else:
-                item = cs.value.read(row, dialect, context)
-                if item is not None:
-                    group[name].append(item)
-
-
 def _apply_rules(records: Records, catalog: Catalog, context: dict[str, str]) -> Records:
     """Family quirks as data: set fields or drop records (the tool's own journal, objects
-    every database has). Applied after grouping, so rules see whole records."""
+    every database has). Applied after grouping, so rules see whole records. Patterns are
+    compiled once per run; a rule is tried only on its record kind."""
+    compiled = [
+        (
+            rule,
+            [
+                (name, None if p is None else re.compile(_fill(p, context, True)))
+                for name, p in rule.when.items()
+            ],
+        )
+        for rule in catalog.rules
+    ]
+    prefix = catalog.exclude_prefix
     out: Records = {}
     for kind, groups in records.items():
+        rules = [(r, w) for r, w in compiled if r.record in ("*", kind)]
+        owned = PREFIX_FIELDS.get(kind, PREFIX_FIELDS["*"]) if prefix else ()
         kept: dict[tuple, dict[str, Any]] = {}
         for key, values in groups.items():
+            if owned and any(str(values.get(f) or "").startswith(prefix) for f in owned):
+                continue
             dropped = False
-            for rule in catalog.rules:
-                if rule.matches(kind, values, context):
+            for rule, when in rules:
+                if _rule_matches(when, values):
                     if rule.drop:
                         dropped = True
                         break
@@ -416,6 +494,19 @@ def _apply_rules(records: Records, catalog: Catalog, context: dict[str, str]) ->
                 kept[key] = values
         out[kind] = kept
     return out
+
+
+def _rule_matches(when: list[tuple[str, re.Pattern | None]], values: dict[str, Any]) -> bool:
+    for name, pattern in when:
+        if name not in values:
+            return False
+        value = values[name]
+        if pattern is None:
+            if value is not None:
+                return False
+        elif value is None or not pattern.fullmatch(str(value)):
+            return False
+    return True
 
 
 def current_database(session: Any, catalog: Catalog) -> str | None:
@@ -428,6 +519,8 @@ def read_catalog(session: Any, folder: str, dialect: str, database: str) -> Reco
     """Run every catalog query of `folder` for `database` on `session` and return the
     grouped, quirk-corrected records. Reads only: the queries run inside the family's
     read-only transaction when the data declares one (`read.begin` / `read.end`)."""
+    from engine.flo.catalog_rows import Prefetch, map_rows
+
     catalog = load_catalog(folder)
     context = {"database": database}
     if catalog.switch_database and current_database(session, catalog) != database:
@@ -436,9 +529,19 @@ def read_catalog(session: Any, folder: str, dialect: str, database: str) -> Reco
     if catalog.begin:
         session.query(catalog.begin)
     try:
+        sqls = []
         for spec in catalog.queries:
-            result = session.query(catalog.render(spec.sql, context))
-            _map_rows(spec, list(result.column_names), result.rows, catalog, dialect, context, out)
+            sql: str | None = catalog.render(spec.sql, context)
+            if spec.each is not None:  # a listing first: the statement is built from it
+                listing = session.query(catalog.render(spec.each, context))
+                sql = catalog.expand(sql, listing, spec.each_join)
+            sqls.append(sql)
+        with Prefetch(session, sqls) as results:
+            for spec, result in zip(catalog.queries, results, strict=True):
+                if result is None:  # nothing listed, nothing asked
+                    continue
+                columns = list(result.column_names)
+                map_rows(spec, columns, result.rows, dialect, context, out)
     finally:
         if catalog.end:
             session.query(catalog.end)

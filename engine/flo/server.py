@@ -154,6 +154,29 @@ def fingerprint_of(family: str, flavour: str, version: str, endpoint: str, ident
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def learn_identity(ctx: ProbeContext) -> Capability:
+    """The server's own identity fact (probes.json "identity"), after the flavour."""
+    spec = ctx.family.get("identity") or {
+        "method": "fact",
+        "note": "no server identity: the endpoint alone identifies it",
+    }
+    return run_probe(ctx, {"name": "identity", **spec})
+
+
+def server_fingerprint(session: Any) -> str:
+    """`learn_server(session).fingerprint` at a fraction of the cost: only the facts the
+    fingerprint covers (flavour, version, identity: three small queries), through the same
+    functions, so the value is the same. For snapshots, which name the server they came
+    from without running every capability probe."""
+    family = load_family(session.cfg.scheme)
+    ctx = ProbeContext(session=session, family=family)
+    learn_flavour(ctx)
+    learn_version(ctx)
+    identity = learn_identity(ctx)
+    endpoint = endpoint_of(session.cfg)
+    return fingerprint_of(family["family"], ctx.flavour, ctx.version, endpoint, identity.supported)
+
+
 def by_name(items: Any) -> tuple[Capability, ...]:
     """Sorted by name: the JSON form is keyed by name, so this order survives a round trip."""
     return tuple(sorted(items, key=lambda c: c.name))
@@ -168,11 +191,7 @@ def learn_server(session: Any) -> LearnedServer:
     version = learn_version(ctx)
     capabilities = run_probes(ctx, "capabilities")
     security = run_probes(ctx, "security")
-    identity_spec = family.get("identity") or {
-        "method": "fact",
-        "note": "no server identity: the endpoint alone identifies it",
-    }
-    identity = run_probe(ctx, {"name": "identity", **identity_spec})
+    identity = learn_identity(ctx)
     endpoint = endpoint_of(session.cfg)
     server = session.server
     tls = server.get("tls")

@@ -39,6 +39,8 @@ def _content(record) -> str:
 
 def _sorted(items, key) -> tuple:
     items = list(items)
+    if len(items) < 2:
+        return tuple(items)
     keys = [key(x) for x in items]
     if len(set(keys)) == len(keys):  # the usual case: keys alone give a total order
         return tuple(x for _, x in sorted(zip(keys, items, strict=True), key=lambda p: p[0]))
@@ -54,18 +56,44 @@ def _by_key(items) -> tuple:
 
 
 def _sort_table(t: model.Table) -> model.Table:
-    return dataclasses.replace(
-        t,
-        uniques=_by_name(t.uniques),
-        foreign_keys=_by_name(t.foreign_keys),
-        checks=_by_name(t.checks),
-        indexes=_by_name(t.indexes),
-        options=tuple(sorted(t.options)),
-    )
+    sorted_ = {
+        "uniques": _by_name(t.uniques),
+        "foreign_keys": _by_name(t.foreign_keys),
+        "checks": _by_name(t.checks),
+        "indexes": _by_name(t.indexes),
+        "options": tuple(sorted(t.options)),
+    }
+    if all(getattr(t, name) == value for name, value in sorted_.items()):
+        return t  # the usual case for a learned table: no new record to build
+    return dataclasses.replace(t, **sorted_)
+
+
+#: the last snapshots sort_snapshot produced (records have slots: no weak references):
+#: sorting one again returns it as is -- learn, hash and write would otherwise sort a
+#: 1,000-table snapshot three times. Bounded, so at most two snapshots are kept alive.
+_CANONICAL: list[Snapshot] = []
 
 
 def sort_snapshot(s: Snapshot) -> Snapshot:
     """`s` with every unordered collection in canonical order (idempotent)."""
+    if any(known is s for known in _CANONICAL):
+        return s
+    out = _sort(s)
+    _CANONICAL[:] = [out, *_CANONICAL[:1]]
+    return out
+
+
+def with_source(s: Snapshot, *, source: dict, stats: dict) -> Snapshot:
+    """`s` with new `source` and `stats` (which no order depends on): a canonical `s`
+    gives a snapshot known canonical too, so it is not sorted again."""
+    out = dataclasses.replace(s, source=dict(source), stats=dict(stats))
+    if any(known is s for known in _CANONICAL):
+        _CANONICAL[:] = [out, *_CANONICAL[:1]]
+        return out
+    return sort_snapshot(out)
+
+
+def _sort(s: Snapshot) -> Snapshot:
     return dataclasses.replace(
         s,
         namespaces=_by_key(s.namespaces),
@@ -176,8 +204,169 @@ def to_json(snapshot: Snapshot) -> dict:
 
 
 def dumps(snapshot: Snapshot) -> str:
-    """Canonical text: sorted keys, two-space indent, UTF-8 kept, trailing newline."""
-    return json.dumps(to_json(snapshot), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    """Canonical text: sorted keys, two-space indent, UTF-8 kept, trailing newline.
+
+    Byte for byte `json.dumps(to_json(s), sort_keys=True, indent=2, ensure_ascii=False)`,
+    written straight from the records (`_Writer`): the json module's indenting encoder is
+    pure Python and was the slowest step of `sqlx snapshot:pull` on a large schema."""
+    s = sort_snapshot(snapshot)
+    w = _PRETTY
+    inner = "  "
+    parts = {"format": w.value(SNAPSHOT_FORMAT, inner)}
+    for name in _record_fields(Snapshot):
+        parts[name] = w.value(getattr(s, name), inner)
+    parts["source"] = w.free(_plain(s.source, "/source"), inner)
+    parts["stats"] = w.free(_plain(s.stats, "/stats"), inner)
+    body = ",\n  ".join(f"{_estr(k)}: {parts[k]}" for k in sorted(parts))
+    return "{\n  " + body + "\n}\n"
+
+
+def hash_text(snapshot: Snapshot) -> str:
+    """The compact text `engine.ir.hashing` hashes: byte for byte
+    `json.dumps(hash_document(s), sort_keys=True, separators=(",", ":"), ensure_ascii=False)`
+    (no source, stats or column raw_type), written straight from the records."""
+    s = sort_snapshot(snapshot)
+    w = _COMPACT
+    parts = {"format": w.value(SNAPSHOT_FORMAT, "")}
+    for name in _record_fields(Snapshot):
+        parts[name] = w.value(getattr(s, name), "")
+    return "{" + ",".join(f"{_estr(k)}:{parts[k]}" for k in sorted(parts)) + "}"
+
+
+# --- the direct writers ----------------------------------------------------------------------
+
+_estr = json.encoder.encode_basestring  # the C string encoder json.dumps uses (UTF-8 kept)
+
+
+def _record_fields(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        skip = ("source", "stats")
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name not in skip)
+    return names
+
+
+class _Writer:
+    """JSON text of IR values, keys sorted, in json.dumps' indented (`pretty`) or compact
+    layout. One function per record class is generated on first use, so writing a record
+    is one call plus one per field, not the json module's generator chain per value."""
+
+    def __init__(self, pretty: bool, skip: dict[type, frozenset[str]]) -> None:
+        self.pretty = pretty
+        self.skip = skip
+        self.records: dict[type, Any] = {}
+
+    def value(self, v: Any, ind: str) -> str:
+        cls = type(v)
+        if cls is str:
+            return _estr(v)
+        if v is None:
+            return "null"
+        if cls is bool:
+            return "true" if v else "false"
+        if cls is int:
+            return int.__repr__(v)
+        if cls is tuple or cls is list:
+            if not v:
+                return "[]"
+            if not self.pretty:
+                return "[" + ",".join([self.value(x, ind) for x in v]) + "]"
+            inner = ind + "  "
+            sep = ",\n" + inner
+            return "[\n" + inner + sep.join([self.value(x, inner) for x in v]) + "\n" + ind + "]"
+        if cls is dict:  # free-form (source, stats): keys are strings, checked by _plain
+            if not v:
+                return "{}"
+            inner = ind + "  " if self.pretty else ind
+            colon, sep = (": ", ",\n" + inner) if self.pretty else (":", ",")
+            body = sep.join([_estr(k) + colon + self.value(v[k], inner) for k in sorted(v)])
+            return "{\n" + inner + body + "\n" + ind + "}" if self.pretty else "{" + body + "}"
+        write = self.records.get(cls)
+        if write is None and dataclasses.is_dataclass(v):
+            write = self.records[cls] = self._compile(cls)
+        if write is not None:
+            return write(v, ind)
+        plain = _plain(v, "")  # a subclass of a JSON type, else ConfigError
+        if isinstance(plain, bool):
+            return "true" if plain else "false"
+        if isinstance(plain, int):
+            return int.__repr__(plain)
+        if isinstance(plain, str):
+            return _estr(plain)
+        return self.value(plain, ind)  # dict / list subclasses come back plain
+
+    def free(self, v: Any, ind: str) -> str:
+        """A free-form JSON value (source, stats), already checked by `_plain`."""
+        return self.value(v, ind)
+
+    def _compile(self, cls: type):
+        """The writer of one record class: a single str.join over the record's pieces
+        ({\n<i>"a": A,\n<i>"b": B\n<ind>} pretty, {"a":A,"b":B} compact), keys sorted."""
+        names = sorted(n for n in _record_fields(cls) if n not in self.skip.get(cls, ()))
+        colon, sep = (": ", "',\\n', i, ") if self.pretty else (":", "',', ")
+        hints = _hints(cls)
+        scope: dict[str, Any] = {"V": self.value, "E": _estr}
+        pieces = []
+        for n in names:
+            expr = _inline(n, hints[n])
+            item = _record_items(hints[n])
+            if item is not None:  # tuple[Record, ...]: the list written without dispatch
+                scope[f"L_{n}"] = self._list_of(item)
+                expr = f"L_{n}(o.{n}, i)"
+            pieces.append(f"{json.dumps(_estr(n) + colon)}, {expr}, ")
+        if self.pretty:
+            head, tail, inner = "'{\\n', i, ", "'\\n', ind, '}'", 'ind + "  "'
+        else:
+            head, tail, inner = "'{', ", "'}'", "ind"
+        body = head + sep.join(pieces) + tail
+        source = f"def write(o, ind):\n    i = {inner}\n    return ''.join(({body}))\n"
+        exec(compile(source, f"<canonical writer {cls.__name__}>", "exec"), scope)
+        return scope["write"]
+
+    def _list_of(self, item: type):
+        """A writer for a tuple of `item` records (any other value goes through value())."""
+        value, records, pretty = self.value, self.records, self.pretty
+
+        def write_list(items: Any, ind: str) -> str:
+            if not items or items.__class__ is not tuple:
+                return value(items, ind)
+            write = records.get(item)
+            if write is None:
+                write = records[item] = self._compile(item)
+            inner = ind + "  " if pretty else ind
+            parts = [write(x, inner) if x.__class__ is item else value(x, inner) for x in items]
+            if not pretty:
+                return "[" + ",".join(parts) + "]"
+            return "[\n" + inner + (",\n" + inner).join(parts) + "\n" + ind + "]"
+
+        return write_list
+
+
+def _record_items(hint: Any) -> type | None:
+    """X for a `tuple[X, ...]` field whose X is a record class, else None."""
+    if typing.get_origin(hint) is not tuple:
+        return None
+    args = typing.get_args(hint)
+    ok = len(args) == 2 and args[1] is Ellipsis and dataclasses.is_dataclass(args[0])
+    return args[0] if ok else None
+
+
+def _inline(name: str, hint: Any) -> str:
+    """The writer's expression for one field: strings, None and booleans inline when the
+    field's type says they are likely, anything else (or a surprise) through V."""
+    args = set(typing.get_args(hint)) or {hint}
+    expr = f"V(o.{name}, i)"
+    if bool in args:
+        expr = f'("true" if o.{name} is True else "false" if o.{name} is False else {expr})'
+    if type(None) in args:
+        expr = f'("null" if o.{name} is None else {expr})'
+    if str in args:
+        expr = f"(E(o.{name}) if o.{name}.__class__ is str else {expr})"
+    return expr
+
+
+_PRETTY = _Writer(pretty=True, skip={})
+_COMPACT = _Writer(pretty=False, skip={model.Column: frozenset({"raw_type"})})
 
 
 def _decode(hint: Any, value: Any) -> Any:

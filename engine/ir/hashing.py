@@ -16,22 +16,25 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 
-from engine.ir.canonical import to_json
+from engine.ir.canonical import hash_text, to_json
 from engine.ir.model import Snapshot
+
+
+def _columns_by_name(snapshot: Snapshot) -> Snapshot:
+    return dataclasses.replace(
+        snapshot,
+        tables=tuple(
+            dataclasses.replace(t, columns=tuple(sorted(t.columns, key=lambda c: c.name)))
+            for t in snapshot.tables
+        ),
+    )
 
 
 def hash_document(snapshot: Snapshot, *, column_order: bool = True) -> dict:
     """The exact document the hash covers (handy to diff when two hashes differ)."""
     if not column_order:
-        snapshot = dataclasses.replace(
-            snapshot,
-            tables=tuple(
-                dataclasses.replace(t, columns=tuple(sorted(t.columns, key=lambda c: c.name)))
-                for t in snapshot.tables
-            ),
-        )
+        snapshot = _columns_by_name(snapshot)
     doc = to_json(snapshot)
     doc.pop("source", None)
     doc.pop("stats", None)
@@ -42,11 +45,11 @@ def hash_document(snapshot: Snapshot, *, column_order: bool = True) -> dict:
 
 
 def profile_hash(snapshot: Snapshot, *, column_order: bool = True) -> str:
-    """ "sha256:<64 hex>" of the snapshot's schema (never of its source or stats)."""
-    text = json.dumps(
-        hash_document(snapshot, column_order=column_order),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    """ "sha256:<64 hex>" of the snapshot's schema (never of its source or stats).
+
+    The text hashed is `json.dumps(hash_document(...), sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`, written directly from the records by `canonical.hash_text`."""
+    if not column_order:
+        snapshot = _columns_by_name(snapshot)
+    text = hash_text(snapshot)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

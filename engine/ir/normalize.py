@@ -294,10 +294,12 @@ def _booleans(tree: exp.Expression, data: DialectData) -> exp.Expression:
     return tree
 
 
-def canonical_tree(tree: exp.Expression, dialect: str) -> exp.Expression:
-    """Apply every rewrite to a parsed fragment (a copy; the argument is untouched)."""
+def canonical_tree(tree: exp.Expression, dialect: str, *, copy: bool = True) -> exp.Expression:
+    """Apply every rewrite to a parsed fragment (a copy; the argument is untouched, unless
+    `copy=False`: for a tree parsed just for this, the deep copy is wasted work)."""
     data = dialect_data(dialect)
-    tree = tree.copy()
+    if copy:
+        tree = tree.copy()
     tree = _strip_casts(tree, data)
     tree = _any_to_in(tree)
     tree = _synonyms(tree, data)
@@ -322,7 +324,7 @@ def normalize_expr(dialect: str, sql: str | None) -> str | None:
         return text
     try:
         tree = sqlglot.parse_one(text, read=dialect)
-        return render(canonical_tree(tree, dialect), dialect)
+        return render(canonical_tree(tree, dialect, copy=False), dialect)
     except Exception:  # never let an odd echo break learning: fall back to the text
         return text
 
@@ -370,7 +372,7 @@ def normalize_view(dialect: str, sql: str, *, database: str | None = None) -> st
                     col.set("db", None)
             if not table.args.get("alias") or table.alias == table.name:
                 table.set("alias", None)
-        return render(canonical_tree(tree, dialect), dialect)
+        return render(canonical_tree(tree, dialect, copy=False), dialect)
     except Exception:
         return text
 

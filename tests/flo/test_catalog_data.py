@@ -5,6 +5,9 @@ ConfigError that says where -- no server needed."""
 from __future__ import annotations
 
 import json
+import re
+import threading
+from dataclasses import dataclass
 
 import pytest
 
@@ -27,9 +30,54 @@ def test_catalog_loads_and_renders(folder):
     assert {"table", "column", "index", "view", "trigger", "stats"} <= kinds
     for q in cat.queries:
         sql = cat.render(q.sql, {"database": "it's"})
+        if q.each is not None:  # a template: the listing's columns fill it
+            listing = cat.render(q.each, {"database": "it's"})
+            assert "{{" not in listing, q.name
+            names = sorted(set(re.findall(r"\{\{(?:row|ident):(\w+)\}\}", sql)))
+            sql = cat.expand(sql, FakeResult(names, [tuple("v" for _ in names)]), q.each_join)
         assert "{{" not in sql, q.name
         for name in q.key:
             assert name in q.fields, f"{folder}/{q.name}: key {name!r} has no field"
+
+
+@dataclass
+class FakeResult:
+    column_names: list[str]
+    rows: list[tuple]
+
+
+def test_each_template_expands_into_one_statement():
+    cat = load_catalog("flo/mysql")
+    (spec,) = [q for q in cat.queries if q.each is not None]
+    listing = FakeResult(
+        ["schema_name", "sequence_name", "comment"],
+        [("d`b", "s'1", None), ("db", "s2", "it's")],
+    )
+    sql = cat.expand(spec.sql, listing, spec.each_join)
+    assert sql.count("UNION ALL") == 1 and "--" not in sql
+    assert "FROM `d``b`.`s'1`" in sql and "'s''1' AS sequence_name" in sql
+    assert "NULL AS comment" in sql and "'it''s' AS comment" in sql
+    assert cat.expand(spec.sql, FakeResult(listing.column_names, []), "UNION ALL") is None
+    with pytest.raises(ConfigError, match="listing has no column"):
+        cat.expand(spec.sql, FakeResult(["schema_name"], [("db",)]), "UNION ALL")
+
+
+def test_tool_owned_names_are_left_out_by_prefix():
+    cat = load_catalog("flo/postgres")
+    assert cat.exclude_prefix == "_sqlx_"
+    records = {
+        "table": {("", "_sqlx_journal"): {"name": "_sqlx_journal"}, ("", "t"): {"name": "t"}},
+        "column": {
+            ("", "_sqlx_journal", "id"): {"table": "_sqlx_journal", "name": "id"},
+            ("", "t", "_sqlx_x"): {"table": "t", "name": "_sqlx_x"},  # a user's column: kept
+        },
+        "trigger": {("", "t", "_sqlx_trg"): {"table": "t", "name": "_sqlx_trg"}},
+        "sequence": {("", "s"): {"name": "s", "owned_by": "_sqlx_journal.id"}},
+    }
+    kept = catalog._apply_rules(records, cat, {"database": "d"})
+    assert list(kept["table"]) == [("", "t")]
+    assert list(kept["column"]) == [("", "t", "_sqlx_x")]
+    assert not kept["trigger"] and not kept["sequence"]
 
 
 def test_literals_are_escaped_per_family():
@@ -70,3 +118,77 @@ def test_rules_set_and_drop():
     cat = load_catalog("flo/postgres")
     kept = catalog._apply_rules(records, cat, {"database": "d"})
     assert list(kept["table"]) == [("y",)]
+
+
+class ScriptedSession:
+    """Answers queries from a script; an Exception in it is raised instead."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.asked: list[str] = []
+        self.cancelled = 0
+
+    def query(self, sql):
+        self.asked.append(sql)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def cancel(self):
+        self.cancelled += 1
+        return False
+
+
+def test_prefetch_hands_results_in_order_and_skips_empty_statements():
+    from engine.flo.catalog_rows import Prefetch
+
+    session = ScriptedSession(["a", "c"])
+    with Prefetch(session, ["1", None, "3"]) as results:
+        assert list(results) == ["a", None, "c"]
+    assert session.asked == ["1", "3"]
+
+
+def test_prefetch_raises_a_server_error_in_the_caller_and_stops():
+    from engine.errors import ServerError
+    from engine.flo.catalog_rows import Prefetch
+
+    session = ScriptedSession(["a", ServerError("boom"), "never"])
+    seen = []
+    with pytest.raises(ServerError, match="boom"), Prefetch(session, ["1", "2", "3"]) as results:
+        seen.extend(results)
+    assert seen == ["a"] and session.asked == ["1", "2"]  # nothing asked after the error
+
+
+class BlockingSession(ScriptedSession):
+    """Its second query runs until cancel() is called (or 10 s pass: then the test fails)."""
+
+    def __init__(self):
+        super().__init__(["a", "b", "c"])
+        self.cancel_called = threading.Event()
+
+    def query(self, sql):
+        if sql == "2":
+            self.asked.append(sql)
+            self.cancel_called.wait(10)
+            raise ConfigError("cancelled")
+        return super().query(sql)
+
+    def cancel(self):
+        self.cancelled += 1
+        self.cancel_called.set()
+        return True
+
+
+def test_prefetch_cancels_the_query_in_flight_when_the_caller_fails():
+    from engine.flo.catalog_rows import Prefetch
+
+    session = BlockingSession()
+    with (
+        pytest.raises(RuntimeError, match="mapping failed"),
+        Prefetch(session, ["1", "2", "3"]) as results,
+    ):
+        next(results)
+        raise RuntimeError("mapping failed")
+    assert session.cancelled == 1
+    assert session.asked == ["1", "2"]  # the third never sent

@@ -8,6 +8,7 @@ import pytest
 from engine import connect
 from engine.flo import learn_database
 from engine.flo.catalog import load_catalog
+from engine.flo.server import server_fingerprint
 from tests.flo.catalog_helpers import (  # noqa: F401
     corpus_files,
     counting_queries,
@@ -109,11 +110,17 @@ def test_learning_is_read_only_and_set_based(learned):
     _, url, name = learned
     with connect(url) as s:
         before = s.query(CATALOG_FINGERPRINT).rows
+        server = server_fingerprint(s)  # its own few queries, counted apart
         with counting_queries(s) as calls:
-            learn_database(s, name)
+            db = learn_database(s, name, server_fingerprint=server)
         assert s.query(CATALOG_FINGERPRINT).rows == before
         assert s.query("SELECT @@in_transaction").scalar() == 0
-    assert len(calls) == len(load_catalog("flo/mysql").queries) + 2
+    # the read-only transaction, one statement per catalog query, and one listing of the
+    # sequences (whose settings are then read in that one UNION ALL statement)
+    assert len(calls) == len(load_catalog("flo/mysql").queries) + 3
+    (settings,) = [sql for sql in calls if "start_value" in sql]  # both sequences at once
+    assert settings.count("UNION ALL") == 1  # the corpus has two
+    assert db.snapshot.source["server"] == server
 
 
 def test_learning_reads_another_database_by_name(databases):  # noqa: F811
@@ -125,3 +132,27 @@ def test_learning_reads_another_database_by_name(databases):  # noqa: F811
         db = learn_database(s, name_b)
         assert s.query("SELECT DATABASE()").scalar() != name_b  # the session did not move
     assert [t.name for t in db.snapshot.tables] == ["only_in_b"]
+
+
+def test_sequences_are_read_from_the_sequences_themselves(learned):
+    seqs = {s.name: s for s in learned[0].snapshot.sequences}
+    assert set(seqs) == {"invoice_no", "ticket_no"}
+    inv = seqs["invoice_no"]
+    assert (inv.start, inv.increment, inv.min_value, inv.max_value, inv.cache, inv.cycle) == (
+        1000,
+        5,
+        1000,
+        999999,
+        10,
+        True,
+    )
+    plain = seqs["ticket_no"]  # every setting the default: bounds left implied
+    assert (plain.data_type, plain.start, plain.min_value, plain.max_value, plain.cycle) == (
+        "bigint",
+        1,
+        None,
+        None,
+        False,
+    )
+    assert learned[0].stats["counts"]["sequences"] == 2
+    assert "invoice_no" not in learned[0].stats["tables"]  # a sequence is not a table

@@ -8,6 +8,7 @@ import pytest
 from engine import connect
 from engine.flo import learn_database
 from engine.flo.catalog import load_catalog
+from engine.flo.server import server_fingerprint
 from tests.flo.catalog_helpers import (  # noqa: F401
     corpus_files,
     counting_queries,
@@ -139,13 +140,15 @@ def test_learning_is_read_only_and_set_based(learned):
     _, url, name = learned
     with connect(url) as s:
         before = s.query(CATALOG_FINGERPRINT).rows
+        server = server_fingerprint(s)  # its own few queries, counted apart
         with counting_queries(s) as calls:
-            learn_database(s, name)
+            db = learn_database(s, name, server_fingerprint=server)
         assert s.query(CATALOG_FINGERPRINT).rows == before
         assert s.query("SHOW transaction_read_only").scalar() == "off"  # transaction ended
     # one statement per catalog query plus the read-only transaction and the name check:
     # never one per table (the corpus has 4 tables, 3 views, ...)
     assert len(calls) == len(load_catalog("flo/postgres").queries) + 3
+    assert db.snapshot.source["server"] == server
 
 
 def test_learning_another_database_switches_to_it(databases):  # noqa: F811

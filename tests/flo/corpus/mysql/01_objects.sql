@@ -1,5 +1,5 @@
 -- Fidelity corpus for MariaDB 10.11: one or more of every IR object kind the family supports
--- (MariaDB has no schemas, user types or extensions; sequences are left out, see the report).
+-- (MariaDB has no schemas, user types or extensions).
 CREATE TABLE customers (
   id int NOT NULL AUTO_INCREMENT,
   email varchar(190) NOT NULL COMMENT 'login',
@@ -41,6 +41,9 @@ CREATE TABLE events (
   PARTITION p2025 VALUES LESS THAN (2026),
   PARTITION pmax VALUES LESS THAN MAXVALUE
 );
+CREATE SEQUENCE invoice_no START WITH 1000 INCREMENT BY 5 MINVALUE 1000 MAXVALUE 999999
+  CACHE 10 CYCLE;
+CREATE SEQUENCE ticket_no;
 CREATE VIEW open_orders AS SELECT id, total FROM orders WHERE status <> 'done';
 CREATE VIEW big_open_orders AS SELECT id FROM open_orders WHERE total > 100;
 CREATE FUNCTION add_one(a int) RETURNS int DETERMINISTIC RETURN a + 1;
