@@ -233,6 +233,13 @@ def hash_text(snapshot: Snapshot) -> str:
     return "{" + ",".join(f"{_estr(k)}:{parts[k]}" for k in sorted(parts)) + "}"
 
 
+def record_text(record: Any) -> str:
+    """One IR record's compact canonical text (as inside `hash_text`): cheap per-object
+    digests for the planner's drift report. The record's own collections must be sorted
+    (they are in any snapshot that went through sort_snapshot)."""
+    return _COMPACT.value(record, "")
+
+
 # --- the direct writers ----------------------------------------------------------------------
 
 _estr = json.encoder.encode_basestring  # the C string encoder json.dumps uses (UTF-8 kept)

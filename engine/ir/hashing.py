@@ -21,7 +21,7 @@ from engine.ir.canonical import hash_text, to_json
 from engine.ir.model import Snapshot
 
 
-def _columns_by_name(snapshot: Snapshot) -> Snapshot:
+def columns_by_name(snapshot: Snapshot) -> Snapshot:
     return dataclasses.replace(
         snapshot,
         tables=tuple(
@@ -34,7 +34,7 @@ def _columns_by_name(snapshot: Snapshot) -> Snapshot:
 def hash_document(snapshot: Snapshot, *, column_order: bool = True) -> dict:
     """The exact document the hash covers (handy to diff when two hashes differ)."""
     if not column_order:
-        snapshot = _columns_by_name(snapshot)
+        snapshot = columns_by_name(snapshot)
     doc = to_json(snapshot)
     doc.pop("source", None)
     doc.pop("stats", None)
@@ -50,6 +50,6 @@ def profile_hash(snapshot: Snapshot, *, column_order: bool = True) -> str:
     The text hashed is `json.dumps(hash_document(...), sort_keys=True, separators=(",", ":"),
     ensure_ascii=False)`, written directly from the records by `canonical.hash_text`."""
     if not column_order:
-        snapshot = _columns_by_name(snapshot)
+        snapshot = columns_by_name(snapshot)
     text = hash_text(snapshot)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -36,6 +35,8 @@ COLLECTIONS = (
 )
 TABLE_LISTS = ("columns", "indexes", "uniques", "foreign_keys", "checks")
 MAX_DRIFT_LINES = 40
+#: the fields that name an object (as `_key` reads them from a hash document item)
+KEY_FIELDS = ("schema", "table", "name", "arguments")
 
 
 # -- guardrails --------------------------------------------------------------------------
@@ -206,13 +207,19 @@ def object_digests(snapshot: Snapshot) -> dict[str, str]:
     Plans carry these for both sides instead of whole snapshots (a 1,000-table snapshot is
     megabytes; its digests are tens of kilobytes), which is enough to say WHICH objects
     drifted; the field-level detail comes from a snapshot when one is at hand."""
-    doc = hash_document(snapshot, column_order=False)  # as verification compares
+    from engine.ir.canonical import record_text, sort_snapshot
+    from engine.ir.hashing import columns_by_name
+
+    snap = sort_snapshot(columns_by_name(snapshot))  # column order aside, as verification
     out = {}
     for coll in COLLECTIONS:
         kind = coll[:-1] if coll.endswith("s") else coll
-        for item in doc.get(coll, []):
-            text = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            out[f"{kind} {_key(item)}"] = hashlib.sha256(text.encode()).hexdigest()[:16]
+        for item in getattr(snap, coll):
+            key = _key(
+                {f: getattr(item, f, None) for f in ("schema", "table", "name", "arguments")}
+            )
+            text = record_text(item)
+            out[f"{kind} {key}"] = hashlib.sha256(text.encode()).hexdigest()[:16]
     return out
 
 
