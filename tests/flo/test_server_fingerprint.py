@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from engine import connect
-from engine.flo import learn_database, learn_server, list_databases
+from engine.flo import learn_database, learn_server
 from engine.flo.server import fingerprint_of, server_fingerprint
 
 
@@ -60,12 +60,12 @@ def test_each_stable_fact_moves_the_fingerprint():
         assert fingerprint_of(*variant) != reference, index
 
 
-def test_snapshot_fingerprint_is_learn_servers(pg_url, mariadb_url, tmp_path):
+def test_snapshot_fingerprint_is_learn_servers(fresh_pg_database, fresh_mariadb_database, tmp_path):
     """learn_database names its server with the cheap server_fingerprint (flavour, version
     and identity only): the very value the full learn_server gives, on every family."""
-    for url in (pg_url, mariadb_url, f"sqlite:///{tmp_path}/f.db"):
+    for url in (fresh_pg_database, fresh_mariadb_database, f"sqlite:///{tmp_path}/f.db"):
         with connect(url) as s:
             full = learn_server(s).fingerprint
             assert server_fingerprint(s) == full, url
-            name = list_databases(s)[0] if "sqlite" not in url else "main"
+            name = url.rsplit("/", 1)[1] if "sqlite" not in url else "main"
             assert learn_database(s, name).snapshot.source["server"] == full, url
