@@ -287,25 +287,15 @@ def read_plan(path: str) -> Any:
 
 def cmd_lint(args: argparse.Namespace) -> int:
     from engine.planner.lint import has_blocking
+    from engine.planner.serial import finding_json
 
     plan = read_plan(args.plan)
     if args.json:
-        print(dumps_json([_finding_json(f) for f in plan.findings]))
+        print(dumps_json([finding_json(f) for f in plan.findings]))
     else:
         print(f"{args.plan}: {len(plan.operations)} operations, {len(plan.findings)} findings")
         print("\n".join(findings_lines(plan.findings)[1:]))
     return 1 if has_blocking(plan.findings, strict=args.strict) else 0
-
-
-def _finding_json(f: Any) -> dict:
-    return {
-        "code": f.code,
-        "severity": f.severity,
-        "operation": f.operation,
-        "message": f.message,
-        "explanation": f.explanation,
-        "fix": f.fix,
-    }
 
 
 # --- apply / rollback ------------------------------------------------------------------

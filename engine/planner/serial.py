@@ -104,7 +104,7 @@ def _operation(op: Operation, path: str) -> dict:
     }
 
 
-def _finding(f: Finding) -> dict:
+def finding_json(f: Finding) -> dict:
     return {
         "code": f.code,
         "severity": f.severity,
@@ -128,7 +128,7 @@ def to_json(plan: Plan) -> dict:
         "target_hash": plan.target_hash,
         "target_hash_unordered": plan.target_hash_unordered,
         "operations": [_operation(o, f"/operations/{i}") for i, o in enumerate(plan.operations)],
-        "findings": [_finding(f) for f in plan.findings],
+        "findings": [finding_json(f) for f in plan.findings],
         "renames": [_rename(r) for r in plan.renames],
         "suspected_renames": [_rename(r) for r in plan.suspected_renames],
         "capabilities": _plain(dict(plan.capabilities), "/capabilities"),

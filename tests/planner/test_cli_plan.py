@@ -104,6 +104,10 @@ def test_plan_apply_rollback_round_trip(target, tmp_path, capsys):
 
     code, out, _ = sqlx(capsys, "lint", str(plan_file))
     assert code == 0 and "findings" in out
+    code, out, _ = sqlx(capsys, "lint", str(plan_file), "--json")
+    assert code == 0 and [f["code"] for f in json.loads(out)] == [
+        f["code"] for f in plan["findings"]
+    ]
 
     code, out, err = sqlx(capsys, "apply", url, "--plan", str(plan_file), "--dry-run")
     assert code == 0, err
