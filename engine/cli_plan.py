@@ -59,6 +59,12 @@ def add_plan_commands(add: Any, connecting: Any) -> None:
         "column:orders.name=full_name (repeatable)",
     )
     p.add_argument(
+        "--parse-only",
+        action="store_true",
+        help="read a .sql side with the parser only (by default, when the other side is a "
+        "live server, the file is run in a scratch database there and learned back)",
+    )
+    p.add_argument(
         "--large-table-rows",
         type=int,
         default=100_000,
@@ -142,7 +148,7 @@ def cmd_plan_diff(args: argparse.Namespace) -> int:
     from engine.planner.serial import dumps
 
     renames = parse_renames(args.rename)
-    loaded = load_sides(args.source, args.target, args.dialect)
+    loaded = load_sides(args.source, args.target, args.dialect, normalise=not args.parse_only)
     plan = make_plan(
         loaded[0],
         loaded[1],
@@ -168,13 +174,15 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def load_sides(source: str, target: str, dialect: str | None) -> tuple[Any, Any]:
+def load_sides(
+    source: str, target: str, dialect: str | None, normalise: bool = True
+) -> tuple[Any, Any]:
     """Both sides; two live URLs are learned at the same time (each on its own
     connection: the servers work in parallel), then a .sql side takes its dialect from
     the other side (a desired-state file is written for the server it will go to)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from engine.planner.sources import is_url, load_source
+    from engine.planner.sources import is_url, load_source, normalise_through_server
 
     specs = (source, target)
     is_sql = [not (is_url(s) or s.endswith(".json")) for s in specs]
@@ -187,9 +195,15 @@ def load_sides(source: str, target: str, dialect: str | None) -> tuple[Any, Any]
         for i in first:
             out[i] = load_source(specs[i])
     known = next((s.snapshot.dialect for s in out if s is not None), None)
+    live = next((s for s in out if s is not None and s.kind == "live"), None)
     for i in (0, 1):
         if is_sql[i]:
             out[i] = load_source(specs[i], dialect=known or dialect)
+            if normalise and live is not None and live.snapshot.dialect == out[i].snapshot.dialect:
+                out[i] = normalise_through_server(out[i], live)
+                note = out[i].snapshot.source.get("normalised", "")
+                if note.startswith("no:"):
+                    print(f"note: {specs[i]} read by the parser only ({note[4:]})", file=sys.stderr)
     return out[0], out[1]
 
 
@@ -423,9 +437,9 @@ def report_lines(report: Any, args: argparse.Namespace) -> list[str]:
     if sql:
         lines.append("")
         lines.extend(s.rstrip().rstrip(";") + ";" for s in sql)
-    if report.status == "failed":
+    if report.status == "failed" and getattr(report, "failed_op", None):
         lines.append(
-            "nothing after the failed step ran; re-run the same apply to resume, or "
-            f"`sqlx rollback URL --plan {args.plan}` to undo what was done"
+            f"stopped at {report.failed_op}: nothing after it ran; re-run the same command to "
+            f"resume, or `sqlx rollback URL --plan {args.plan}` to undo what was done"
         )
     return lines

@@ -21,6 +21,7 @@ import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 from engine import errors
@@ -43,19 +44,31 @@ def rehearse(
         raise PlanError(
             f"the source snapshot is {source_snapshot.dialect!r}, the plan is for {plan.dialect!r}"
         )
+    with scratch_database(session) as (cfg, name, label):
+        report = _rehearse_on(cfg, plan, source_snapshot, name, apply_options, label)
+    notes = (*report.notes, f"rehearsed on {label}, built from the source snapshot; dropped")
+    return dataclasses.replace(report, action="rehearse", notes=notes)
+
+
+@contextlib.contextmanager
+def scratch_database(session: Any) -> Iterator[tuple[Any, str | None, str]]:
+    """A throwaway database on `session`'s server (journal.json `rehearse`: CREATE / DROP
+    DATABASE templates, or a temporary file for file-backed families), dropped however the
+    block ends. Yields (ConnectConfig for it, its name or None, a label for messages).
+    PlanRefused when the server cannot or the user may not create one."""
     spec = family_spec(session)
     scratch = spec.get("rehearse")
     if not scratch:
         raise PlanRefused(
-            f"no rehearsal on this server: transports/{spec['_folder']}/journal.json declares "
-            "no way to create a scratch database"
+            f"no scratch database on this server: transports/{spec['_folder']}/journal.json "
+            "declares no way to create one"
         )
     token = secrets.token_hex(4)
     field = scratch.get("field", "database")
     tmpdir = None
     name: str | None = None
     if field == "path":
-        tmpdir = tempfile.mkdtemp(prefix="sqlx-rehearse-")
+        tmpdir = tempfile.mkdtemp(prefix="sqlx-scratch-")
         cfg = dataclasses.replace(session.cfg, path=os.path.join(tmpdir, "scratch.db"))
         label = "a temporary file"
     else:
@@ -64,14 +77,12 @@ def rehearse(
         cfg = dataclasses.replace(session.cfg, **{field: name})
         label = f"scratch database {name}"
     try:
-        report = _rehearse_on(cfg, plan, source_snapshot, name, apply_options, label)
+        yield cfg, name, label
     except BaseException:
         with contextlib.suppress(errors.EngineError):  # the first failure is the one to see
             _cleanup(session, scratch, name, tmpdir)
         raise
     _cleanup(session, scratch, name, tmpdir)
-    notes = (*report.notes, f"rehearsed on {label}, built from the source snapshot; dropped")
-    return dataclasses.replace(report, action="rehearse", notes=notes)
 
 
 def _create(session: Any, scratch: dict[str, Any], name: str) -> None:

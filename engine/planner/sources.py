@@ -16,6 +16,7 @@ versions; see tests/flo/test_fidelity.py KNOWN_DIFFERENCES).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class Source:
             "dialect": self.snapshot.dialect,
             "database": self.snapshot.source.get("database"),
             "server": self.snapshot.source.get("server"),
+            "normalised": self.snapshot.source.get("normalised"),
         }
 
 
@@ -164,3 +166,45 @@ def table_sizes(snapshot: Snapshot) -> tuple[dict, dict]:
         if values.get("bytes") is not None:
             sizes[key] = int(values["bytes"])
     return rows, sizes
+
+
+def normalise_through_server(desired: Source, live: Source) -> Source:
+    """`desired` (a .sql side) as the live side's server reads it back: the DDL runs in a
+    scratch database on that server, which is learned and dropped.
+
+    Why: the target hash is what apply verifies against, and the parser and the server
+    disagree on a few spellings (routine and trigger bodies as the server reprints them,
+    an extension's installed version). Planning against what the server itself makes of
+    the file removes those false differences, and proves the file runs there before
+    anything else. A server that cannot give the tool a scratch database (no privilege)
+    leaves the parser's snapshot, with a note saying so in the plan."""
+    from engine import connect
+    from engine.flo.database import learn_database
+    from engine.planner.apply import target_database
+    from engine.planner.journal import family_spec
+    from engine.planner.rehearse import scratch_database
+    from engine.session import connect as connect_config
+
+    assert desired.ddl is not None and live.url is not None
+    try:
+        with (
+            connect(live.url) as session,
+            scratch_database(session) as (cfg, name, label),
+            contextlib.closing(connect_config(cfg)) as scratch,
+        ):
+            try:
+                scratch.query(desired.ddl)
+            except errors.ServerError as exc:
+                raise errors.PlanError(
+                    f"{desired.label} does not run on the server: {exc}"
+                ) from None
+            db = target_database(scratch, family_spec(scratch), name)
+            snapshot = learn_database(scratch, db).snapshot
+    except errors.PlanRefused as exc:
+        source = {**desired.snapshot.source, "normalised": f"no: {exc.message}"}
+        parsed = dataclasses.replace(desired.snapshot, source=source)
+        return dataclasses.replace(desired, snapshot=parsed)
+    source = {"kind": "ddl", "file": desired.label, "normalised": f"by the server ({label})"}
+    return dataclasses.replace(
+        desired, snapshot=dataclasses.replace(snapshot, source=source), profile_hash=None
+    )

@@ -219,3 +219,47 @@ def test_apply_with_rehearsal_first(fresh_pg_database, tmp_path, capsys):
     with connect(url.rsplit("/", 1)[0] + "/postgres") as s:  # the scratch database is gone
         rows = s.query("SELECT datname FROM pg_database WHERE datname LIKE '_sqlx_rehearse%'").rows
     assert rows == []
+
+
+ROUTINES_SQL = """
+CREATE FUNCTION touch_total() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.total := coalesce(NEW.total, 0);
+  RETURN NEW;
+END $$;
+CREATE TRIGGER orders_touch BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION touch_total();
+"""
+
+
+def test_a_desired_sql_file_is_read_back_through_the_server(fresh_pg_database, tmp_path, capsys):
+    """Routine and trigger bodies come back from the server reprinted; planning against
+    what the server makes of the file lets apply verify exactly, and a scratch database
+    is all it leaves behind (dropped)."""
+    url = fresh_pg_database
+    name = url.rsplit("/", 1)[1]
+    run_script(url, A_SQL)
+    desired = tmp_path / "desired.sql"
+    desired.write_text(B_SQL + ROUTINES_SQL)
+    plan_file = tmp_path / "plan.json"
+    assert (
+        sqlx(capsys, "plan:diff", "--from", url, "--to", str(desired), "-o", str(plan_file))[0] == 0
+    )
+    plan = json.loads(plan_file.read_text())
+    assert plan["source"]["to"]["normalised"].startswith("by the server")
+
+    code, out, err = sqlx(capsys, "apply", url, "--plan", str(plan_file), "--yes")
+    assert code == 0, out + err
+    assert live_hash(url, name) == plan["target_hash"]
+    with connect(url.rsplit("/", 1)[0] + "/postgres") as s:
+        rows = s.query("SELECT datname FROM pg_database WHERE datname LIKE '_sqlx_%'").rows
+    assert rows == []
+
+
+def test_a_desired_sql_file_that_does_not_run_is_a_clear_error(fresh_pg_database, tmp_path, capsys):
+    url = fresh_pg_database
+    run_script(url, A_SQL)
+    desired = tmp_path / "desired.sql"
+    desired.write_text(B_SQL + "CREATE INDEX broken_idx ON orders (no_such_column);\n")
+    code, _, err = sqlx(capsys, "plan:diff", "--from", url, "--to", str(desired))
+    assert code == 2
+    assert "desired.sql does not run on the server" in err and "no_such_column" in err
