@@ -261,6 +261,8 @@ def findings_lines(findings: Any) -> list[str]:
 
 def plan_sql(plan: Any) -> str:
     """The plan as a commented SQL script (what a DBA would review or run by hand)."""
+    from engine.planner.steps import sql_runs_as_is
+
     out = [f"-- sqlx plan: {plan.source_hash} -> {plan.target_hash}"]
     for op in plan.operations:
         out.append("")
@@ -271,7 +273,8 @@ def plan_sql(plan: Any) -> str:
         )
         for step in op.steps:
             if step.kind != "sql":
-                out.append(f"-- step {step.kind} (run by sqlx apply): {cell(dict(step.params))}")
+                out.append(f"-- step {step.kind} (sqlx apply adds): {cell(dict(step.params))}")
+            if not sql_runs_as_is(step.kind):
                 out.append(f"-- {step.sql}")
             else:
                 out.append(step.sql.rstrip().rstrip(";") + ";")

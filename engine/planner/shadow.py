@@ -189,7 +189,7 @@ def _with_retries(session: Any, sql: str, codes: list[int], retries: int) -> int
     return 0
 
 
-@register("copy_chunks")
+@register("copy_chunks", sql_runs_as_is=False)
 def copy_chunks(session: Any, step: Step, ctx: StepContext) -> None:
     """Copy `source` into `target` by primary-key ranges of `chunk_rows` (see module doc)."""
     p = dict(step.params)

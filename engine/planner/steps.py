@@ -44,15 +44,27 @@ class StepContext:
 
 Executor = Callable[[Any, Step, StepContext], None]
 EXECUTORS: dict[str, Executor] = {}
+#: kinds whose `sql` only shows what the executor does (e.g. one chunk of a copy loop):
+#: a script printed for a person to run by hand must not present it as the statement
+ILLUSTRATIVE_SQL: set[str] = set()
 _loaded = False
 
 
-def register(kind: str) -> Callable[[Executor], Executor]:
+def register(kind: str, *, sql_runs_as_is: bool = True) -> Callable[[Executor], Executor]:
     def decorate(fn: Executor) -> Executor:
         EXECUTORS[kind] = fn
+        if not sql_runs_as_is:
+            ILLUSTRATIVE_SQL.add(kind)
         return fn
 
     return decorate
+
+
+def sql_runs_as_is(kind: str) -> bool:
+    """True when running a step's `sql` by hand does what the step does (its executor may
+    add checks and clean-up around it)."""
+    executor_for(kind)
+    return kind not in ILLUSTRATIVE_SQL
 
 
 @register("sql")

@@ -212,6 +212,10 @@ def test_apply_with_rehearsal_first(fresh_pg_database, tmp_path, capsys):
         sqlx(capsys, "plan:diff", "--from", url, "--to", str(desired), "-o", str(plan_file))[0] == 0
     )
 
+    code, out, _ = sqlx(capsys, "plan:diff", "--from", url, "--to", str(desired), "--sql")
+    # the script runs by hand too: the concurrent build is a statement, not a comment
+    assert code == 0 and "\nCREATE INDEX CONCURRENTLY orders_total_idx ON public.orders" in out
+
     code, out, err = sqlx(capsys, "apply", url, "--plan", str(plan_file), "--yes", "--rehearse")
     assert code == 0, out + err
     assert "rehearsal: applied" in err and "dropped" in err
