@@ -196,6 +196,15 @@ def _index_method(excluded: list[str], env: Env) -> str | None:
     return f"a {index.method} index cannot be built online" if index.method in excluded else None
 
 
+@condition("table_index_methods_not_in")
+def _table_index_methods(excluded: list[str], env: Env) -> str | None:
+    """Some online forms are refused for the whole table when it carries an index of a
+    kind (InnoDB: no INSTANT or LOCK=NONE column change on a table with a FULLTEXT index)."""
+    table = env.from_table
+    found = sorted({i.method for i in (table.indexes if table else ()) if i.method in excluded})
+    return f"the table has a {found[0]} index, which rules it out" if found else None
+
+
 @condition("min_version")
 def _min_version(by_flavour: dict[str, str], env: Env) -> str | None:
     caps = env.context.capabilities
@@ -457,8 +466,13 @@ def _not_null_via_check(op: Operation, rule: dict, env: Env) -> Built | str:
 
 @builder("algorithm")
 def _algorithm(op: Operation, rule: dict, env: Env) -> Built | str:
+    """ALGORITHM/LOCK clauses appended; with `fallback` in the rule, each statement becomes
+    a "sql_with_fallback" step listing the other forms, tried in order when the server
+    refuses a form with an "algorithm not supported" error (never a more blocking one than
+    the rule allows: the fallbacks are written in the data next to it)."""
     clauses = [(re.compile(c["pattern"], re.I), c["suffix"]) for c in env.data.get("clauses", ())]
-    words = {"algorithm": rule["algorithm"], "lock": rule["lock_clause"]}
+    forms = [rule, *rule.get("fallback", ())]
+    codes = tuple((env.data.get("errors", {}).get("algorithm_not_supported") or {}).get("code", ()))
     out = []
     for step in op.steps:
         if step.kind != "sql":
@@ -467,7 +481,13 @@ def _algorithm(op: Operation, rule: dict, env: Env) -> Built | str:
         if suffix is None:
             return "its SQL is not a statement that takes ALGORITHM/LOCK clauses"
         sql = step.sql.rstrip().rstrip(";").rstrip()
-        out.append(replace(step, sql=sql + fill(suffix, words)))
+        texts = [sql + fill(suffix, {"algorithm": f["algorithm"], "lock": f["lock_clause"]})
+                 for f in forms]  # fmt: skip
+        if len(texts) == 1:
+            out.append(replace(step, sql=texts[0]))
+        else:
+            params = (("fallback_codes", codes), ("fallbacks", tuple(texts[1:])))
+            out.append(replace(step, sql=texts[0], kind="sql_with_fallback", params=params))
     return tuple(out), op.rollback
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.errors import ServerError
 from engine.planner.model import Step
 from engine.planner.steps import StepContext, register
 
@@ -51,3 +52,23 @@ def run_sql_with_cleanup(session: Any, step: Step, ctx: StepContext) -> None:
         except Exception as exc:  # the original failure is the one to report
             ctx.extra.setdefault("cleanup_errors", []).append(str(exc))
         raise
+
+
+@register("sql_with_fallback")
+def run_sql_with_fallback(session: Any, step: Step, ctx: StepContext) -> None:
+    """The statement, else each fallback form in turn while the server answers with one of
+    `fallback_codes` (it refused the algorithm, nothing was changed); any other error, or
+    the last form's, is raised as it is."""
+    codes = set(step.param("fallback_codes", ()))
+    forms = (step.sql, *step.param("fallbacks", ()))
+    for i, sql in enumerate(forms):
+        try:
+            session.execute(sql)
+        except ServerError as exc:
+            if exc.code not in codes or i == len(forms) - 1:
+                raise
+            ctx.extra.setdefault("notes", []).append(f"server refused: {exc}; tried the next form")
+            continue
+        if i:
+            ctx.progress(1, 1, f"ran fallback form {i}: {sql}")
+        return

@@ -436,3 +436,50 @@ def test_mariadb_varchar_widening_is_instant_only_within_its_length_prefix(
         report = apply_plan(s, plan, accept_hazards=frozenset(plan.hazards))
         assert report.status == "applied", report.message
         assert s.query("SELECT count(*) FROM t").scalar() == 2
+
+
+def test_mariadb_fulltext_table_keeps_add_column_plain_and_it_applies(
+    fresh_mariadb_database, tmp_path
+):
+    """InnoDB refuses INSTANT and LOCK=NONE column changes on a table with a FULLTEXT
+    index: the plan must not promise them (it says why) and must still apply."""
+    from engine.planner import load_source, make_plan
+    from engine.planner.apply import apply_plan
+
+    url = fresh_mariadb_database
+    base = "CREATE TABLE t (id bigint PRIMARY KEY, body text{}, FULLTEXT KEY ft (body))"
+    with connect(url) as s:
+        s.execute(base.format(""))
+    desired = tmp_path / "b.sql"
+    desired.write_text(base.format(", extra int"))
+    source = load_source(url)
+    plan = make_plan(source, load_source(str(desired), dialect=source.snapshot.dialect))
+    (op,) = plan.operations
+    assert op.strategy == "plain" and any("fulltext" in n for n in op.notes), op.notes
+    with connect(url) as s:
+        report = apply_plan(s, plan, accept_hazards=frozenset(plan.hazards))
+        assert report.status == "applied", report.message
+
+
+def test_fallback_step_tries_the_next_form_only_when_the_algorithm_is_refused(
+    fresh_mariadb_database,
+):
+    url = fresh_mariadb_database
+    with connect(url) as s:
+        s.execute("CREATE TABLE t (id bigint PRIMARY KEY, body text, FULLTEXT KEY ft (body))")
+        op = plain("op-001", "add_column", ObjectRef("column", "", "x", "t"), ["SELECT 1"])
+        forms = ", ALGORITHM=INSTANT, LOCK=NONE", ", ALGORITHM=INPLACE, LOCK=NONE", ""
+        step = Step(
+            "ALTER TABLE t ADD COLUMN x int" + forms[0],
+            "sql_with_fallback",
+            params=(
+                ("fallback_codes", (1845, 1846)),
+                ("fallbacks", tuple("ALTER TABLE t ADD COLUMN x int" + f for f in forms[1:])),
+            ),
+        )
+        run(s, op, [step])
+        assert [r[0] for r in s.query("SHOW COLUMNS FROM t").rows] == ["id", "body", "x"]
+        # any other error is the step's failure, not a reason to try a weaker form
+        with pytest.raises(ServerError) as failed:
+            run(s, op, [step])
+        assert failed.value.code == 1060  # duplicate column name
