@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from engine.errors import ConfigError
+from engine.errors import ConfigError, ServerError
 
 CATALOG_FILE = "catalog.json"
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
@@ -515,6 +515,24 @@ def current_database(session: Any, catalog: Catalog) -> str | None:
     return _as_text(session.query(catalog.current_database).scalar())
 
 
+def _lock_wait_error(exc: Any, catalog: Catalog, database: str) -> ServerError | None:
+    """A catalog read that gave up waiting for a lock (`read.lock_timeout_errors`: the
+    family's SQLSTATEs for it) as a message a DBA can act on, instead of a bare server
+    text: reading a view definition locks the tables it reads, so an open ALTER TABLE or
+    LOCK TABLE elsewhere holds learning up; the wait is bounded (`read.begin` sets it)."""
+    states = (catalog.raw.get("read") or {}).get("lock_timeout_errors") or ()
+    if getattr(exc, "sqlstate", None) not in states:
+        return None
+    return ServerError(
+        f"learning {database} gave up waiting for a lock: another session holds a lock on a "
+        "table the catalog read needs (an open ALTER TABLE, LOCK TABLE or long transaction); "
+        f"retry when it is released ({exc.message})",
+        code=exc.code,
+        sqlstate=exc.sqlstate,
+        fields=exc.fields,
+    )
+
+
 def read_catalog(session: Any, folder: str, dialect: str, database: str) -> Records:
     """Run every catalog query of `folder` for `database` on `session` and return the
     grouped, quirk-corrected records. Reads only: the queries run inside the family's
@@ -542,6 +560,11 @@ def read_catalog(session: Any, folder: str, dialect: str, database: str) -> Reco
                     continue
                 columns = list(result.column_names)
                 map_rows(spec, columns, result.rows, dialect, context, out)
+    except ServerError as exc:
+        clearer = _lock_wait_error(exc, catalog, database)
+        if clearer is None:
+            raise
+        raise clearer from None
     finally:
         if catalog.end:
             session.query(catalog.end)

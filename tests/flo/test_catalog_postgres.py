@@ -159,3 +159,30 @@ def test_learning_another_database_switches_to_it(databases):  # noqa: F811
     with connect(url_a) as s:
         db = learn_database(s, name_b)
     assert [t.name for t in db.snapshot.tables] == ["only_in_b"]
+
+
+def test_learning_behind_a_table_lock_gives_up_with_a_clear_error(fresh_pg_database):
+    """A view's definition is read with the tables it reads locked (ACCESS SHARE): an open
+    LOCK TABLE elsewhere must not hold learning up forever. The wait is bounded (10 s, in
+    catalog.json) and the error says what is going on; the session stays usable."""
+    import psycopg
+
+    from engine import connect
+    from engine.errors import ServerError
+    from engine.flo.database import learn_database
+
+    url = fresh_pg_database
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute("CREATE TABLE t (id int PRIMARY KEY); CREATE VIEW v AS SELECT id FROM t")
+    with psycopg.connect(url) as locker:
+        locker.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+        with connect(url) as s:
+            with pytest.raises(ServerError) as failed:
+                learn_database(s, name)
+            assert failed.value.sqlstate == "55P03"
+            assert "gave up waiting for a lock" in str(failed.value)
+            assert s.query("SELECT 1").scalar() == 1
+        locker.rollback()
+    with connect(url) as s:
+        assert [v.name for v in learn_database(s, name).snapshot.views] == ["v"]
