@@ -305,7 +305,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
         names = choose_databases(args, session)
         with Progress(len(names), "learning") as bar:
             for name in names:
-                learned.append(learn_database(session, name))
+                learned.append(learn_database(session, name, server_fingerprint=server.fingerprint))
                 bar.advance(name)
     summary = [
         {

@@ -130,7 +130,7 @@ def _live(url: str, database: str | None, options: dict) -> Source:
     with connect(url, **options) as session:
         server = learn_server(session)
         name = database or session.cfg.database or _default_database(session, list_databases)
-        learned = learn_database(session, name)
+        learned = learn_database(session, name, server_fingerprint=server.fingerprint)
     snapshot = learned.snapshot
     source = {**snapshot.source, "server": server.fingerprint, "url": mask_url(url)}
     return Source(
