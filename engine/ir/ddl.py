@@ -619,8 +619,27 @@ class _Reader:
                 column, nullable=False, default=normalize_default(self.dialect, default)
             )
 
+    def pk_not_null_by_options(self, t: TableDraft) -> bool:
+        """Table options that make primary key columns NOT NULL (SQLite: WITHOUT ROWID
+        always; STRICT unless the key is the rowid alias, a lone INTEGER column), from
+        ir.json `primary_key_not_null_with_options`."""
+        rules = self.data.get("primary_key_not_null_with_options") or {}
+        keys = t.primary_key.columns
+        for option, _ in t.options:
+            rule = rules.get(option)
+            if rule is None:
+                continue
+            alias_type = rule.get("except_single_column_type")
+            column = next((c for c in t.columns if c.name == keys[0]), None)
+            if alias_type and len(keys) == 1 and column and column.type == alias_type:
+                continue
+            return True
+        return False
+
     def implied_facts(self, t: TableDraft) -> None:
-        if t.primary_key and self.data.get("primary_key_implies_not_null"):
+        if t.primary_key and (
+            self.data.get("primary_key_implies_not_null") or self.pk_not_null_by_options(t)
+        ):
             for column in t.primary_key.columns:
                 t.update_column(column, nullable=False)
         if self.data.get("identity_implies_not_null"):

@@ -77,8 +77,6 @@ KNOWN_DIFFERENCES: dict[str, dict[str, str]] = {
     "sqlite": {
         r"^tables\[sqlx_journal\]": "the tool's own journal is never learned",
         r"^triggers\[.*\]\.definition": "the stored text keeps the author's layout",
-        r"^tables\[kv\]\.columns\[k\]\.nullable": "a PRIMARY KEY column of a STRICT table is NOT "
-        "NULL (pragma_table_xinfo says so); parse_ddl does not apply that rule yet",
     },
 }
 
