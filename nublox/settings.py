@@ -56,7 +56,11 @@ INSTALLED_APPS = [
     "allauth.account",
     "apps.accounts",
     "apps.workspaces",
+    "apps.secrets",
+    "apps.licensing",
+    "apps.audit",
     "apps.connections",
+    "apps.jobs",
     "apps.studio",
 ]
 
@@ -220,8 +224,37 @@ DEFAULT_FROM_EMAIL = env.string(
     "DEFAULT_FROM_EMAIL", f"NuBlox SQLx <noreply@{BASE_DOMAIN}>", "sender of e-mails"
 )
 
-# --- Secrets (apps/secrets arrives with issue #6) -----------------------------------------
+# --- Secrets (apps/secrets): the local encrypted store, or Vault when VAULT_ADDR is set ----
+SECRETS_MASTER_KEY = env.optional(
+    "NUBLOX_MASTER_KEY", "local store master key, 32 bytes base64 (default: a key file)"
+)
+SECRETS_MASTER_KEY_PATH = DATA_DIR / "master.key"  # made on first use, mode 600
 VAULT_ADDR = env.optional("VAULT_ADDR", "HashiCorp Vault address (default: local store)")
+VAULT_TOKEN = env.optional("VAULT_TOKEN", "Vault token auth")
+VAULT_ROLE_ID = env.optional("VAULT_ROLE_ID", "Vault AppRole auth: role id")
+VAULT_SECRET_ID = env.optional("VAULT_SECRET_ID", "Vault AppRole auth: secret id")
+VAULT_APPROLE_MOUNT = env.string("VAULT_APPROLE_MOUNT", "approle", "AppRole auth mount")
+VAULT_NAMESPACE = env.optional("VAULT_NAMESPACE", "Vault Enterprise namespace")
+VAULT_KV_MOUNT = env.string("VAULT_KV_MOUNT", "secret", "KV version 2 secrets engine mount")
+VAULT_PATH_PREFIX = env.string("VAULT_PATH_PREFIX", "nublox", "path prefix inside the mount")
+VAULT_CACERT = env.optional("VAULT_CACERT", "CA bundle that signed Vault's certificate")
+VAULT_CLIENT_CERT = env.optional("VAULT_CLIENT_CERT", "client certificate for Vault TLS")
+VAULT_CLIENT_KEY = env.optional("VAULT_CLIENT_KEY", "client key for Vault TLS")
+VAULT_SKIP_VERIFY = env.boolean("VAULT_SKIP_VERIFY", False, "do not verify Vault's certificate")
+VAULT_TIMEOUT = env.integer("VAULT_TIMEOUT", 10, "seconds per Vault request")
+
+# --- Licensing (apps/licensing) and audit signing (apps/audit) -----------------------------
+LICENSE_ISSUER_KEY = env.optional(
+    "NUBLOX_LICENSE_ISSUER_KEY", "Ed25519 private key (PEM) that signs license tokens"
+)
+LICENSE_ISSUER_KEY_PATH = DATA_DIR / "license-issuer.pem"  # embedded: made on first use
+LICENSE_PUBLIC_KEY = env.optional(
+    "NUBLOX_LICENSE_PUBLIC_KEY", "Ed25519 public key (PEM) that verifies license tokens"
+)
+AUDIT_SIGNING_KEY = env.optional(
+    "NUBLOX_AUDIT_SIGNING_KEY", "Ed25519 private key (PEM) that signs audit export bundles"
+)
+AUDIT_SIGNING_KEY_PATH = DATA_DIR / "audit-signing.pem"  # embedded: made on first use
 
 # --- Static files, i18n -------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/handoff/", handoff.start, name="handoff_start"),
     path("accounts/", include("allauth.urls")),
     path("accounts/profile/", include("apps.accounts.urls")),
+    path("staff/licenses/", include("apps.licensing.staff_urls")),
     path("admin/", admin.site.urls),
 ]

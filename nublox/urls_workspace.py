@@ -33,6 +33,8 @@ urlpatterns = [
         name="connection_detail",
     ),
     path("settings/", workspace_views.settings_page, name="workspace_settings"),
+    path("license/", include("apps.licensing.urls")),
+    path("audit/", include("apps.audit.urls")),
     path("accounts/handoff/accept/", handoff.accept, name="handoff_accept"),
     path("accounts/", include("allauth.urls")),
 ]

@@ -1,0 +1,3 @@
+"""URLs of the audit pages on a workspace subdomain."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Platform staff pages on the apex domain: every workspace's license."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""URLs of the licensing pages on a workspace subdomain."""
+
+urlpatterns = []
