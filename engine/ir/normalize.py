@@ -113,11 +113,22 @@ def normalize_identifier(dialect: str, name: str, *, quoted: bool = False) -> st
     return name
 
 
+@functools.lru_cache(maxsize=16)
+def _reserved(dialect: str) -> frozenset[str]:
+    return frozenset(dialect_data(dialect).get("reserved_words", ()))
+
+
 @functools.lru_cache(maxsize=4096)
 def _needs_quotes(dialect: str, text: str, case: str) -> bool:
+    """True when the server would not read `text` back as this name unquoted: odd
+    characters, case it would fold, or a word it reserves. The reserved words are the
+    server's own list (`reserved_words` in ir.json): sqlglot's tokenizer misses some
+    (MariaDB's LINES, for one)."""
     if not _PLAIN.match(text):
         return True
     if case == "lower" and text != text.lower():
+        return True
+    if text.lower() in _reserved(dialect):
         return True
     try:
         tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(text)

@@ -10,7 +10,9 @@ CREATE TABLE customers (
   score decimal(12,4) DEFAULT NULL CHECK (score >= 0),
   prefs json DEFAULT NULL,
   nick varchar(50) COLLATE utf8mb4_bin DEFAULT NULL,
+  `lines` int DEFAULT NULL CHECK (`lines` >= 0),
   PRIMARY KEY (id),
+  KEY customers_lines_idx (`lines`),
   UNIQUE KEY customers_email_key (email)
 ) COMMENT='people who buy';
 CREATE TABLE orders (

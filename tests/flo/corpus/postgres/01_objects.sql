@@ -16,6 +16,7 @@ CREATE TABLE app.customers (
   score numeric(12,4) CHECK (score >= 0),
   tags text[] DEFAULT '{}',
   nick text COLLATE "C",
+  "user" text CHECK ("user" <> ''),  -- a reserved word as a name: quoted wherever it is written
   CONSTRAINT customers_email_key UNIQUE (email)
 );
 COMMENT ON TABLE app.customers IS 'people who buy';
