@@ -53,7 +53,7 @@ def test_tables_columns_and_constraints(learned):
     assert cols["email"].comment == "login" and customers.comment == "people who buy"
     assert customers.primary_key.columns == ("id",)
     assert [(u.name, u.columns) for u in customers.uniques] == [("customers_email_key", ("email",))]
-    assert [c.name for c in customers.checks] == ["customers_score_check"]
+    assert [c.name for c in customers.checks] == ["customers_score_check", "customers_user_check"]
     orders = snap.table("app", "orders")
     (fk,) = orders.foreign_keys
     assert (fk.name, fk.columns, fk.ref_schema, fk.ref_table, fk.ref_columns) == (
