@@ -10,9 +10,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.errors import ConfigError
 from engine.secret import Secret
 
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+PIN_HEX_DIGITS = 64  # SHA-256
+
+
+def normalize_pin(raw: str) -> str:
+    """A certificate pin as 64 lowercase hex digits; colons, spaces and case are tolerated
+    because people paste fingerprints from `openssl x509 -fingerprint` (AB:CD:...)."""
+    digits = "".join(ch for ch in str(raw) if ch not in ": \t").lower()
+    if len(digits) != PIN_HEX_DIGITS or any(ch not in "0123456789abcdef" for ch in digits):
+        raise ConfigError(
+            "sslpin must be the certificate's SHA-256 fingerprint: 64 hex digits "
+            "(colons allowed), e.g. from `openssl x509 -noout -fingerprint -sha256`"
+        )
+    return digits
+
+
+def format_pin(digits: str) -> str:
+    """64 hex digits -> AB:CD:... (the way openssl and browsers print a fingerprint)."""
+    upper = digits.upper()
+    return ":".join(upper[i : i + 2] for i in range(0, len(upper), 2))
 
 
 @dataclass(slots=True)
@@ -28,6 +48,7 @@ class ConnectConfig:
     sslrootcert: str | None = None  # CA file for verify-ca / verify-full
     sslcert: str | None = None
     sslkey: str | None = None
+    sslpin: str | None = None  # SHA-256 of the server certificate (DER), 64 hex digits
     channel_binding: str = "prefer"  # disable | prefer | require
     connect_timeout: float = 10.0
     read_timeout: float | None = None  # None: wait as long as the server works
@@ -41,11 +62,17 @@ class ConnectConfig:
 
     def __post_init__(self) -> None:
         if self.sslmode not in SSL_MODES:
-            from engine.errors import ConfigError
-
             raise ConfigError(
                 f"sslmode must be one of {', '.join(SSL_MODES)}, not {self.sslmode!r}"
             )
+        if self.sslpin is not None:
+            self.sslpin = normalize_pin(self.sslpin)
+            # A pin is only worth something over TLS: it upgrades allow/prefer to require
+            # (so a server that declines TLS is refused) and contradicts disable outright.
+            if self.sslmode == "disable":
+                raise ConfigError("sslpin needs TLS, but sslmode=disable turns TLS off")
+            if self.sslmode in ("allow", "prefer"):
+                self.sslmode = "require"
 
     @property
     def tls_required(self) -> bool:

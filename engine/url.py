@@ -2,9 +2,10 @@
 
 The URL is the unit of exchange between the Studio, the CLI and the engine
 (`postgresql://user:pass@host:port/db?sslmode=verify-full`, `mysql://...`,
-`sqlite:///relative.db`). Everything that differs between families is read from the
-registry (`transports/registry.json`) and the pack it points to: the default port, whether
-the URL path names a database or a file, which extra query keys the pack understands.
+`sqlite:///relative.db`; `sslpin=AB:CD:...` pins the server certificate's SHA-256).
+Everything that differs between families is read from the registry
+(`transports/registry.json`) and the pack it points to: the default port, whether the URL
+path names a database or a file, which extra query keys the pack understands.
 This module only knows URL syntax and a family-neutral table of query keys, so a new family
 needs a registry entry, not a code change.
 """
@@ -91,6 +92,9 @@ QUERY_KEYS: dict[str, tuple[str, Any]] = {
     "sslkey": ("sslkey", _as_text),
     "ssl-key": ("sslkey", _as_text),
     "ssl_key": ("sslkey", _as_text),
+    "sslpin": ("sslpin", _as_text),
+    "ssl-pin": ("sslpin", _as_text),
+    "ssl_pin": ("sslpin", _as_text),
     "channel_binding": ("channel_binding", _as_channel_binding),
     "connect_timeout": ("connect_timeout", _as_seconds),
     "connect-timeout": ("connect_timeout", _as_seconds),

@@ -243,6 +243,18 @@ VAULT_CLIENT_KEY = env.optional("VAULT_CLIENT_KEY", "client key for Vault TLS")
 VAULT_SKIP_VERIFY = env.boolean("VAULT_SKIP_VERIFY", False, "do not verify Vault's certificate")
 VAULT_TIMEOUT = env.integer("VAULT_TIMEOUT", 10, "seconds per Vault request")
 
+# --- Connections -------------------------------------------------------------------------
+# SQLite connections open files on the platform's own machine: only inside these folders
+# (the demo's folder is always allowed), never the platform database itself.
+FILE_DATABASE_DIRS = [
+    Path(p).resolve()
+    for p in env.listing(
+        "NUBLOX_FILE_DATABASE_DIRS",
+        [str(DATA_DIR / "databases")],
+        "folders whose SQLite files connections may open, comma-separated",
+    )
+] + [(DATA_DIR / "demo").resolve()]
+
 # --- Licensing (apps/licensing) and audit signing (apps/audit) -----------------------------
 LICENSE_ISSUER_KEY = env.optional(
     "NUBLOX_LICENSE_ISSUER_KEY", "Ed25519 private key (PEM) that signs license tokens"

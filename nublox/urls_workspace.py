@@ -32,6 +32,11 @@ urlpatterns = [
         studio_views.connection_detail,
         name="connection_detail",
     ),
+    path(
+        "connections/<int:connection_id>/test/",
+        studio_views.connection_test,
+        name="connection_test",
+    ),
     path("settings/", workspace_views.settings_page, name="workspace_settings"),
     path("license/", include("apps.licensing.urls")),
     path("audit/", include("apps.audit.urls")),

@@ -41,6 +41,17 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _keys_in_tmp(settings, tmp_path_factory):
+    """Key files made on first use (secret store, license issuer, audit signing) go to a
+    folder of this test session, not into the checkout's var/."""
+    keys = tmp_path_factory.getbasetemp() / "keys"
+    keys.mkdir(exist_ok=True, mode=0o700)
+    settings.SECRETS_MASTER_KEY_PATH = keys / "master.key"
+    settings.LICENSE_ISSUER_KEY_PATH = keys / "license-issuer.pem"
+    settings.AUDIT_SIGNING_KEY_PATH = keys / "audit-signing.pem"
+
+
 @pytest.fixture
 def world(db) -> World:
     from apps.connections.models import Connection

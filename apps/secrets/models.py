@@ -3,6 +3,9 @@
 A `SecretRef` names a provider (a backend in `apps.secrets.backends`) and a locator that
 only that backend understands (a Vault KV path, or the id of a sealed local record).
 Connections and anything else that needs a credential point at one of these.
+
+`LocalSecret` is the embedded store's sealed record: only ciphertext and a wrapped data
+key, useless without the master key, which never enters the database.
 """
 
 from __future__ import annotations
@@ -32,3 +35,23 @@ class SecretRef(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.locator}"
+
+
+class LocalSecret(models.Model):
+    """One value sealed by envelope encryption (see apps/secrets/backends/local.py).
+
+    `key_id` names the master key that wrapped `wrapped_key`, so a rotation interrupted
+    between its commit and its file renames can tell which key file is current.
+    """
+
+    ref = models.OneToOneField(SecretRef, on_delete=models.CASCADE, related_name="sealed")
+    ciphertext = models.BinaryField()
+    nonce = models.BinaryField()
+    wrapped_key = models.BinaryField()
+    wrap_nonce = models.BinaryField()
+    key_id = models.CharField(max_length=16, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"sealed secret #{self.pk} (key {self.key_id})"

@@ -1,8 +1,10 @@
 """The Studio's pages on a workspace subdomain (issue #7 grows them)."""
 
 from django.shortcuts import render
+from django.views.decorators.http import require_POST
 
 from apps.connections.access import get_connection_for
+from apps.connections.diagnose import test_connection
 from apps.workspaces.access import requires
 from apps.workspaces.permissions import Action
 
@@ -21,11 +23,34 @@ def dashboard(request):
 
 @requires(Action.VIEW)
 def connections(request):
-    items = request.workspace.connections.select_related("project")
+    items = request.workspace.connections.select_related("project", "policy")
     return render(request, "studio/connections.html", {"connections": items})
 
 
 @requires(Action.VIEW)
 def connection_detail(request, connection_id: int):
+    """The server page: facts, policy, databases and the "Test connection" button."""
     connection = get_connection_for(request, connection_id, Action.VIEW)
-    return render(request, "studio/connection_detail.html", {"connection": connection})
+    return _detail(request, connection, outcome=None)
+
+
+@requires(Action.MANAGE_CONNECTIONS)
+@require_POST
+def connection_test(request, connection_id: int):
+    """Connect once through the policy and show what happened (audited as connection.test).
+    An htmx request gets just the outcome fragment."""
+    connection = get_connection_for(request, connection_id, Action.MANAGE_CONNECTIONS)
+    outcome = test_connection(connection, request.user)
+    if request.htmx:
+        context = {"connection": connection, "outcome": outcome}
+        return render(request, "studio/connection_test_outcome.html", context)
+    return _detail(request, connection, outcome=outcome)
+
+
+def _detail(request, connection, outcome):
+    context = {
+        "connection": connection,
+        "databases": connection.databases.all(),
+        "outcome": outcome,
+    }
+    return render(request, "studio/connection_detail.html", context)

@@ -2,7 +2,9 @@
 
 Views, the API, management commands and tests call these `do_*` functions; each runs in
 one transaction and raises `ActionRefused` (a message a person can act on) instead of
-leaving anything half done.
+leaving anything half done. Each appends its audit event inside that transaction, so the
+change and its record commit together. Seats are checked through apps.licensing.seats
+(imported where used: licensing builds on this module's `ActionRefused`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from apps.audit.log import record
 from apps.workspaces.hosts import apex_url
 from apps.workspaces.models import (
     INVITATION_LIFETIME,
@@ -39,13 +42,21 @@ def do_create_workspace(user, name: str, slug: str) -> Workspace:
             workspace = Workspace.objects.create(name=name.strip(), slug=slug, created_by=user)
             Membership.objects.create(workspace=workspace, user=user, role=Role.OWNER)
             Project.objects.create(workspace=workspace, name="Default")
+            record(workspace, user, "workspace.create", target=workspace, details={"slug": slug})
     except IntegrityError:
         raise ActionRefused(f"The address “{slug}” is already taken.") from None
     return workspace
 
 
+def _lock_seats(workspace: Workspace) -> None:
+    """Serialize seat counting per workspace, so two invitations cannot take the last seat."""
+    Workspace.objects.select_for_update().filter(pk=workspace.pk).exists()
+
+
 def do_invite(workspace: Workspace, invited_by, email: str, role: str, port: str = "") -> str:
     """Create an invitation and e-mail its link. Returns the raw token (shown nowhere else)."""
+    from apps.licensing.seats import check_seat_for_invite
+
     inviter = Membership.objects.get(workspace=workspace, user=invited_by)
     if not can_grant(inviter.role, role):
         raise ActionRefused(f"You cannot invite someone as {Role(role).label}.")
@@ -54,8 +65,10 @@ def do_invite(workspace: Workspace, invited_by, email: str, role: str, port: str
         raise ActionRefused(f"{email} is already a member of this workspace.")
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
+        _lock_seats(workspace)
+        check_seat_for_invite(workspace, email)
         workspace.invitations.pending().filter(email=email).update(revoked_at=timezone.now())
-        Invitation.objects.create(
+        invitation = Invitation.objects.create(
             workspace=workspace,
             email=email,
             role=role,
@@ -63,6 +76,8 @@ def do_invite(workspace: Workspace, invited_by, email: str, role: str, port: str
             invited_by=invited_by,
             expires_at=timezone.now() + INVITATION_LIFETIME,
         )
+        details = {"email": email, "role": role}
+        record(workspace, invited_by, "member.invite", target=invitation, details=details)
         context = {
             "workspace": workspace,
             "inviter": invited_by,
@@ -97,6 +112,8 @@ def user_emails(user) -> set[str]:
 
 
 def do_accept_invitation(token: str, user) -> Membership:
+    from apps.licensing.seats import check_seat_for_accept
+
     with transaction.atomic():
         invitation = (
             Invitation.objects.select_for_update()
@@ -113,12 +130,19 @@ def do_accept_invitation(token: str, user) -> Membership:
                 f"This invitation was sent to {invitation.email}. Sign in with that address "
                 "(verified) to accept it."
             )
+        workspace = invitation.workspace
+        _lock_seats(workspace)
+        joining = not workspace.memberships.filter(user=user).exists()
+        if joining:
+            check_seat_for_accept(workspace)
         membership, _ = Membership.objects.get_or_create(
-            workspace=invitation.workspace, user=user, defaults={"role": invitation.role}
+            workspace=workspace, user=user, defaults={"role": invitation.role}
         )
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
+        details = {"email": invitation.email, "role": membership.role, "joined": joining}
+        record(workspace, user, "member.accept", target=membership, details=details)
     return membership
 
 
@@ -134,8 +158,10 @@ def do_change_role(membership: Membership, role: str, by) -> Membership:
         demoting_owner = membership.role == Role.OWNER and role != Role.OWNER
         if demoting_owner and _owners_left(membership.workspace, membership) == 0:
             raise ActionRefused("A workspace needs at least one owner.")
+        details = {"member": membership.user.email, "from": membership.role, "to": role}
         membership.role = role
         membership.save(update_fields=["role"])
+        record(membership.workspace, by, "member.role_change", target=membership, details=details)
     return membership
 
 
@@ -146,29 +172,42 @@ def do_remove_member(membership: Membership, by) -> None:
     with transaction.atomic():
         if membership.role == Role.OWNER and _owners_left(membership.workspace, membership) == 0:
             raise ActionRefused("A workspace needs at least one owner.")
+        details = {"member": membership.user.email, "role": membership.role}
+        record(membership.workspace, by, "member.remove", target=membership, details=details)
         membership.delete()
 
 
-def do_revoke_invitation(invitation: Invitation) -> None:
+def do_revoke_invitation(invitation: Invitation, by=None) -> None:
     if invitation.status != "pending":
         raise ActionRefused(f"This invitation is already {invitation.status}.")
-    invitation.revoked_at = timezone.now()
-    invitation.save(update_fields=["revoked_at"])
+    with transaction.atomic():
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        details = {"email": invitation.email, "role": invitation.role}
+        record(invitation.workspace, by, "invitation.revoke", target=invitation, details=details)
 
 
-def do_save_project(workspace: Workspace, name: str, description: str, project=None) -> Project:
+def do_save_project(
+    workspace: Workspace, name: str, description: str, project=None, by=None
+) -> Project:
     project = project or Project(workspace=workspace)
+    created = project.pk is None
     project.name = name.strip()
     project.description = description.strip()
     try:
         with transaction.atomic():
             project.save()
+            details = {"name": project.name, "created": created}
+            record(workspace, by, "project.save", target=project, details=details)
     except IntegrityError:
         raise ActionRefused(f"A project named “{project.name}” already exists.") from None
     return project
 
 
-def do_rename_workspace(workspace: Workspace, name: str) -> Workspace:
-    workspace.name = name.strip()
-    workspace.save(update_fields=["name"])
+def do_rename_workspace(workspace: Workspace, name: str, by=None) -> Workspace:
+    with transaction.atomic():
+        details = {"from": workspace.name, "to": name.strip()}
+        workspace.name = name.strip()
+        workspace.save(update_fields=["name"])
+        record(workspace, by, "workspace.rename", target=workspace, details=details)
     return workspace

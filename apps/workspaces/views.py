@@ -149,7 +149,7 @@ def revoke_invitation(request, invitation_id: int):
     invitation = get_invitation_for(request, invitation_id, Action.MANAGE_MEMBERS)
     _carry_out(
         request,
-        lambda: actions.do_revoke_invitation(invitation),
+        lambda: actions.do_revoke_invitation(invitation, by=request.user),
         f"Invitation for {invitation.email} revoked.",
     )
     return redirect("members")
@@ -174,7 +174,7 @@ def project_create(request):
     name, description = form.cleaned_data["name"], form.cleaned_data["description"]
     _carry_out(
         request,
-        lambda: actions.do_save_project(request.workspace, name, description),
+        lambda: actions.do_save_project(request.workspace, name, description, by=request.user),
         f"Project {name.strip()} created.",
     )
     return redirect("projects")
@@ -198,6 +198,7 @@ def project_edit(request, project_id: int):
                 form.cleaned_data["name"],
                 form.cleaned_data["description"],
                 project=project,
+                by=request.user,
             )
         except actions.ActionRefused as exc:
             form.add_error("name", str(exc))
@@ -211,7 +212,7 @@ def project_edit(request, project_id: int):
 def settings_page(request):
     form = WorkspaceSettingsForm(request.POST or None, initial={"name": request.workspace.name})
     if request.method == "POST" and form.is_valid():
-        actions.do_rename_workspace(request.workspace, form.cleaned_data["name"])
+        actions.do_rename_workspace(request.workspace, form.cleaned_data["name"], by=request.user)
         messages.success(request, "Workspace settings saved.")
         return redirect("workspace_settings")
     return render(request, "workspaces/settings.html", {"form": form})

@@ -199,7 +199,7 @@ class AsyncChannel:
             raise errors.ConnectionLost(f"{self.where} closed during the TLS handshake")
         link.transport = transport
         sslobj = transport.get_extra_info("ssl_object")
-        self.tls = tlsconf.describe(sslobj, verified)
+        self.tls = tlsconf.check_pin(self.cfg, tlsconf.describe(sslobj, verified), self.where)
         return tlsconf.facts_for_core(self.tls)
 
     async def send_bounded(self, data: bytes) -> None:

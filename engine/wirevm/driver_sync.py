@@ -189,7 +189,7 @@ class SyncChannel:
             self.sock = ctx.wrap_socket(self.sock, server_hostname=server_hostname)
         except OSError as exc:
             raise tlsconf.handshake_error(exc, self.where) from None
-        self.tls = tlsconf.describe(self.sock, verified)
+        self.tls = tlsconf.check_pin(self.cfg, tlsconf.describe(self.sock, verified), self.where)
         return tlsconf.facts_for_core(self.tls)
 
     # -- out-of-band -------------------------------------------------------------------

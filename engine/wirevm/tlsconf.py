@@ -5,16 +5,21 @@ encrypt without checking who answers, unless a CA file is given with `require` (
 behaves as verify-ca, as libpq does); verify-ca checks the chain; verify-full also checks
 the host name. The core is told `secure_channel=True` only for a verified peer, because
 only then may it send a cleartext password or trust channel binding.
+
+A pinned fingerprint (`sslpin`) is checked by `check_pin` right after the handshake and
+before the driver hands control back to the core, so a mismatch ends the connection before
+a user name, let alone a credential, crosses the link; a match is a verified peer.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ssl
 from typing import Any
 
 from engine import errors
-from engine.config import ConnectConfig
+from engine.config import ConnectConfig, format_pin
 
 VERIFYING_MODES = ("verify-ca", "verify-full")
 
@@ -55,6 +60,25 @@ def describe(sock: Any, verified: bool) -> dict[str, Any]:
     }
 
 
+def check_pin(cfg: ConnectConfig, tls: dict[str, Any], where: str) -> dict[str, Any]:
+    """`tls` (from `describe`) after comparing the certificate with `cfg.sslpin`: a match
+    marks the peer verified and pinned; a mismatch raises TLSError (the caller closes)."""
+    if not cfg.sslpin:
+        return tls
+    seen = tls.get("cert_sha256")
+    if not seen:
+        raise errors.TLSError(
+            f"{where} presented no certificate, but its SHA-256 fingerprint is pinned to "
+            f"{format_pin(cfg.sslpin)}"
+        )
+    if not hmac.compare_digest(seen, cfg.sslpin):
+        raise errors.TLSError(
+            f"the server certificate's SHA-256 fingerprint {format_pin(seen)} at {where} "
+            f"does not match the pinned {format_pin(cfg.sslpin)}"
+        )
+    return {**tls, "verified": True, "pinned": True}
+
+
 def facts_for_core(tls: dict[str, Any]) -> dict[str, Any]:
     """The keyword arguments of `SansIOConnection.tls_started`."""
     return {
@@ -69,7 +93,9 @@ def public_view(tls: dict[str, Any] | None) -> dict[str, Any] | None:
     """The TLS facts safe to show (`Session.server["tls"]`): no raw certificate."""
     if not tls:
         return None
-    return {k: tls[k] for k in ("version", "cipher", "cert_sha256", "verified")}
+    view = {k: tls[k] for k in ("version", "cipher", "cert_sha256", "verified")}
+    view["pinned"] = bool(tls.get("pinned"))
+    return view
 
 
 def handshake_error(exc: OSError, where: str) -> errors.EngineError:
