@@ -37,6 +37,11 @@ urlpatterns = [
         studio_views.connection_test,
         name="connection_test",
     ),
+    path(
+        "connections/<int:connection_id>/learn/",
+        studio_views.connection_learn,
+        name="connection_learn",
+    ),
     path("settings/", workspace_views.settings_page, name="workspace_settings"),
     path("license/", include("apps.licensing.urls")),
     path("audit/", include("apps.audit.urls")),

@@ -1,10 +1,12 @@
 """The Studio's pages on a workspace subdomain (issue #7 grows them)."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.connections.access import get_connection_for
 from apps.connections.diagnose import test_connection
+from apps.jobs.tasks import learn_connection_task
 from apps.workspaces.access import requires
 from apps.workspaces.permissions import Action
 
@@ -45,6 +47,19 @@ def connection_test(request, connection_id: int):
         context = {"connection": connection, "outcome": outcome}
         return render(request, "studio/connection_test_outcome.html", context)
     return _detail(request, connection, outcome=outcome)
+
+
+@requires(Action.MANAGE_CONNECTIONS)
+@require_POST
+def connection_learn(request, connection_id: int):
+    """Queue a learn of the server and its databases (a Celery job; the page shows the
+    result once it is done — live progress arrives with the jobs pages)."""
+    connection = get_connection_for(request, connection_id, Action.MANAGE_CONNECTIONS)
+    learn_connection_task.delay(connection.pk, request.user.pk)
+    messages.info(
+        request, f"Learning “{connection.name}” has started. Reload this page to see the result."
+    )
+    return redirect("connection_detail", connection_id=connection.pk)
 
 
 def _detail(request, connection, outcome):

@@ -70,3 +70,24 @@ def test_a_connection_with_an_unreadable_url_still_renders(world, acme, owner, h
     assert b"nonsense://x" in page.get("/connections/").content
     response = page.post(f"/connections/{conn.pk}/test/")
     assert b"The connection settings are not valid" in response.content
+
+
+def test_learn_now_queues_the_learn_job_and_the_page_shows_its_result(
+    world, acme, owner, host_client, sqlite_file, eager_celery
+):
+    conn = actions.do_create_connection(acme, owner, "shop", sqlite_file)
+    assert (
+        host_client(world.users["analyst"], "acme.localhost")
+        .post(f"/connections/{conn.pk}/learn/")
+        .status_code
+        == 403
+    )
+    assert not conn.databases.exists()
+    page = host_client(owner, "acme.localhost")
+    response = page.post(f"/connections/{conn.pk}/learn/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/connections/{conn.pk}/"
+    learned = conn.databases.get()
+    assert learned.status == "ok" and learned.profile_hash.startswith("sha256:")
+    html = response.content.decode()
+    assert "has started" in html and learned.profile_hash[:20] in html
+    assert page.get(f"/connections/{conn.pk}/learn/").status_code == 405
