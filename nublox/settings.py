@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.connections",
     "apps.jobs",
+    "apps.plans",
     "apps.studio",
 ]
 

@@ -45,6 +45,10 @@ urlpatterns = [
     path("settings/", workspace_views.settings_page, name="workspace_settings"),
     path("license/", include("apps.licensing.urls")),
     path("audit/", include("apps.audit.urls")),
+    path("jobs/", include("apps.jobs.urls")),
+    path("plans/", include("apps.plans.urls")),
+    path("sql/", include("apps.studio.sql_urls")),
+    path("explore/", include("apps.studio.explore_urls")),
     path("accounts/handoff/accept/", handoff.accept, name="handoff_accept"),
     path("accounts/", include("allauth.urls")),
 ]

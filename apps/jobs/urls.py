@@ -1,0 +1,3 @@
+"""URLs of the jobs pages on a workspace subdomain."""
+
+urlpatterns = []

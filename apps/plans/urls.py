@@ -1,0 +1,3 @@
+"""URLs of the plans pages on a workspace subdomain."""
+
+urlpatterns = []

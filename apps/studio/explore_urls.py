@@ -1,0 +1,3 @@
+"""URLs of the schema explorer on a workspace subdomain."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""URLs of the SQL editor on a workspace subdomain."""
+
+urlpatterns = []
