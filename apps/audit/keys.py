@@ -8,13 +8,14 @@ on first use, readable by this user only. Auditors get the public key from
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from nublox.keyfiles import create_private_file, new_ed25519_pem
 
 
 def signing_key() -> Ed25519PrivateKey:
@@ -53,29 +54,4 @@ def _load(pem: bytes, where: str) -> Ed25519PrivateKey:
 
 
 def _create(path: Path) -> Ed25519PrivateKey:
-    """Write a new key (mode 600, O_EXCL); if another process got there first, use its key.
-
-    The key goes to a private temporary file that is then hard-linked into place, so no
-    reader sees half a key and an existing key is never replaced.
-    """
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.unlink(missing_ok=True)  # left behind by a crashed process with our pid
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.link(temporary, path)
-    except FileExistsError:
-        return _load(path.read_bytes(), str(path))
-    finally:
-        temporary.unlink(missing_ok=True)
-    return key
+    return _load(create_private_file(path, new_ed25519_pem()), str(path))

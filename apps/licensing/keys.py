@@ -8,15 +8,14 @@ issuer key, and reading keys never creates one: only issuing does.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from apps.licensing.tokens import load_private_key, load_public_keys
+from nublox.keyfiles import create_private_file, new_ed25519_pem
 
 
 class NoIssuerKey(Exception):
@@ -66,29 +65,4 @@ def _load(pem: str | bytes, where: str) -> Ed25519PrivateKey:
 
 
 def _create_key_file(path: Path) -> Ed25519PrivateKey:
-    """Write a new key readable by this user only; if another process won the race, use its key.
-
-    The key is written to a private temporary file and then hard-linked into place, so no
-    reader ever sees a half-written key and an existing key is never replaced.
-    """
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.unlink(missing_ok=True)  # left by a crashed process that had our pid
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.link(temporary, path)
-    except FileExistsError:
-        return _load(path.read_bytes(), str(path))
-    finally:
-        temporary.unlink(missing_ok=True)
-    return key
+    return _load(create_private_file(path, new_ed25519_pem()), str(path))
