@@ -88,7 +88,13 @@ def database_from_url(url: str, base_dir: Path) -> dict:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(name),
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            # WAL: the web server, the Celery worker and long readers (an audit export)
+            # share one file; readers then never block the writer or each other.
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL",
+            },
         }
     if parts.scheme in ("postgres", "postgresql"):
         return {

@@ -65,3 +65,19 @@ def test_secret_key_from_a_mounted_file(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean,
                          capture_output=True, text=True)  # fmt: skip
     assert out.stdout.strip() == "from-a-file-0123456789"
+
+
+def test_the_embedded_database_runs_in_wal_mode(tmp_path):
+    """The web server, the worker and a long audit export share the file: readers must not
+    block the writer."""
+    code = (
+        "import django; django.setup(); from django.db import connection; "
+        "print(connection.cursor().execute('PRAGMA journal_mode').fetchone()[0])"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("NUBLOX_", "DATABASE_"))}
+    clean.update(NUBLOX_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="nublox.settings")
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "wal"
