@@ -1,3 +1,9 @@
-"""Websocket routes. Job progress streams arrive with the Studio issue (#7)."""
+"""Websocket routes, served by daphne next to the HTTP app (nublox/asgi.py)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from apps.jobs.consumers import RunConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/runs/<int:run_id>/", RunConsumer.as_asgi()),
+]

@@ -150,8 +150,8 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+else:  # the worker and daphne are separate processes: share messages through the database
+    CHANNEL_LAYERS = {"default": {"BACKEND": "nublox.channel_layer.DatabaseChannelLayer"}}
 
 # --- Sessions and cookies shared across workspace subdomains ------------------------------
 # Browsers refuse cookies scoped to a single-label domain such as `localhost`: there each

@@ -27,6 +27,7 @@ urlpatterns = [
     path("projects/<int:project_id>/", workspace_views.project_detail, name="project_detail"),
     path("projects/<int:project_id>/edit/", workspace_views.project_edit, name="project_edit"),
     path("connections/", studio_views.connections, name="connections"),
+    path("connections/", include("apps.studio.connection_urls")),
     path(
         "connections/<int:connection_id>/",
         studio_views.connection_detail,

@@ -55,8 +55,10 @@ def _keys_in_tmp(settings, tmp_path_factory):
 @pytest.fixture
 def world(db) -> World:
     from apps.connections.models import Connection
+    from apps.jobs.models import Run
     from apps.workspaces import actions
     from apps.workspaces.models import Membership
+    from tests.plans.factories import stored_plan
 
     owner = make_user("owner@acme.test")
     acme = actions.do_create_workspace(owner, "Acme", "acme")
@@ -89,6 +91,11 @@ def world(db) -> World:
         "connection_id": {
             "acme": acme.connections.get().pk,
             "globex": globex.connections.get().pk,
+        },
+        "plan_id": {"acme": stored_plan(acme).pk, "globex": stored_plan(globex).pk},
+        "run_id": {
+            slug: Run.objects.create(workspace=ws, kind="sleep").pk
+            for slug, ws in (("acme", acme), ("globex", globex))
         },
     }
     return w

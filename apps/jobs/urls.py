@@ -1,3 +1,10 @@
 """URLs of the jobs pages on a workspace subdomain."""
 
-urlpatterns = []
+from django.urls import path
+
+from apps.jobs import views
+
+urlpatterns = [
+    path("", views.run_list, name="run_list"),
+    path("<int:run_id>/", views.run_detail, name="run_detail"),
+]

@@ -1,13 +1,21 @@
-"""The Studio's pages on a workspace subdomain (issue #7 grows them)."""
+"""The Studio's pages on a workspace subdomain: dashboard, connections (list, add, edit,
+delete, policies) and the connection page (server facts, capability matrix, the database
+tree). The schema explorer's own pages are in apps/studio/explore/.
+"""
 
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from apps.connections import actions
 from apps.connections.access import get_connection_for
 from apps.connections.diagnose import test_connection
-from apps.jobs.tasks import learn_connection_task
+from apps.connections.forms import ConnectionForm, PolicyForm
+from apps.jobs.actions import do_start_run
+from apps.studio.explore import capabilities
+from apps.studio.explore.views import database_nodes
 from apps.workspaces.access import requires
+from apps.workspaces.actions import ActionRefused
 from apps.workspaces.permissions import Action
 
 
@@ -52,20 +60,133 @@ def connection_test(request, connection_id: int):
 @requires(Action.MANAGE_CONNECTIONS)
 @require_POST
 def connection_learn(request, connection_id: int):
-    """Queue a learn of the server and its databases (a Celery job; the page shows the
-    result once it is done — live progress arrives with the jobs pages)."""
+    """Queue a learn of the server and its databases as a run, and show its live page."""
     connection = get_connection_for(request, connection_id, Action.MANAGE_CONNECTIONS)
-    learn_connection_task.delay(connection.pk, request.user.pk)
-    messages.info(
-        request, f"Learning “{connection.name}” has started. Reload this page to see the result."
+    run = do_start_run(
+        request.workspace, request.user, "learn", target=connection, task="nublox.jobs.learn"
     )
-    return redirect("connection_detail", connection_id=connection.pk)
+    messages.info(request, f"Learning “{connection.name}” has started.")
+    return redirect("run_detail", run_id=run.pk)
 
 
 def _detail(request, connection, outcome):
+    data = connection.capability_json
     context = {
         "connection": connection,
-        "databases": connection.databases.all(),
+        "nodes": database_nodes(connection),
         "outcome": outcome,
+        "server_facts": capabilities.server_facts(data),
+        "sections": capabilities.matrix(data),
+        "handshake": capabilities.handshake(data),
     }
     return render(request, "studio/connection_detail.html", context)
+
+
+# --- add, edit, delete -------------------------------------------------------------------
+
+
+@requires(Action.MANAGE_CONNECTIONS)
+def connection_create(request):
+    """The password goes from the form straight to the action (and the secret store)."""
+    workspace = request.workspace
+    form = ConnectionForm(workspace, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            connection = actions.do_create_connection(
+                workspace,
+                request.user,
+                data["name"],
+                data["url"],
+                password=data["password"] or None,
+                policy=data["policy"],
+                project=data["project"],
+            )
+        except ActionRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Connection “{connection.name}” added.")
+            return redirect("connection_detail", connection_id=connection.pk)
+    return render(request, "studio/connection_form.html", {"form": form, "connection": None})
+
+
+@requires(Action.MANAGE_CONNECTIONS)
+def connection_edit(request, connection_id: int):
+    connection = get_connection_for(request, connection_id, Action.MANAGE_CONNECTIONS)
+    form = ConnectionForm(
+        request.workspace,
+        request.POST or None,
+        initial=ConnectionForm.initial_for(connection),
+        editing=True,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.do_update_connection(
+                connection,
+                request.user,
+                name=data["name"],
+                url=data["url"],
+                password=data["password"] or None,
+                clear_password=data["clear_password"],
+                policy=data["policy"] or connection.policy,
+                project=data["project"],
+            )
+        except ActionRefused as exc:
+            connection.refresh_from_db()
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Connection “{connection.name}” saved.")
+            return redirect("connection_detail", connection_id=connection.pk)
+    return render(request, "studio/connection_form.html", {"form": form, "connection": connection})
+
+
+@requires(Action.MANAGE_CONNECTIONS)
+def connection_delete(request, connection_id: int):
+    """GET asks for confirmation (naming what goes with it); POST deletes."""
+    connection = get_connection_for(request, connection_id, Action.MANAGE_CONNECTIONS)
+    if request.method == "POST":
+        name = connection.name
+        try:
+            actions.do_delete_connection(connection, request.user)
+        except ActionRefused as exc:
+            messages.error(request, str(exc))
+            return redirect("connection_detail", connection_id=connection_id)
+        messages.success(request, f"Connection “{name}” deleted.")
+        return redirect("connections")
+    context = {"connection": connection, "database_count": connection.databases.count()}
+    return render(request, "studio/connection_delete.html", context)
+
+
+# --- policies ------------------------------------------------------------------------------
+
+
+@requires(Action.MANAGE_CONNECTIONS)
+def policies(request):
+    """The workspace's policies beside one form: a new policy, or `?policy=<id>` to edit."""
+    workspace = request.workspace
+    chosen = request.POST.get("policy") or request.GET.get("policy")
+    policy = (
+        get_object_or_404(workspace.connection_policies, pk=chosen)
+        if chosen and str(chosen).isdigit()
+        else None
+    )
+    initial = PolicyForm.initial_for(policy) if policy else None
+    form = PolicyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = actions.do_save_policy(
+                workspace,
+                request.user,
+                form.cleaned_data["name"],
+                policy=policy,
+                **form.settings(),
+            )
+        except ActionRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Policy “{saved.name}” saved.")
+            return redirect(f"{request.path}?policy={saved.pk}")
+    items = workspace.connection_policies.all()
+    context = {"policies": items, "policy": policy, "form": form}
+    return render(request, "studio/policies.html", context)

@@ -299,3 +299,19 @@ def test_the_documented_example_is_current():
     snap = ir.parse_ddl(sql, "postgres")
     assert ir.dumps(snap) == shown
     assert f"`{ir.profile_hash(snap)}`" in doc
+
+
+def test_trusted_text_round_trips_without_the_schema_check(monkeypatch):
+    """A platform's stored profile is text the engine wrote: loading it skips validation,
+    and gives the same snapshot."""
+    from engine.ir import canonical
+
+    snap = ir.parse_ddl(
+        "CREATE TABLE t (x int PRIMARY KEY, y text DEFAULT 'a'); CREATE INDEX i ON t (y);",
+        "sqlite",
+    )
+    text = ir.dumps(snap)
+    calls = []
+    monkeypatch.setattr(canonical, "validate", lambda doc: calls.append(doc))
+    assert ir.loads(text, trusted=True) == ir.loads(text)
+    assert len(calls) == 1  # only the untrusted load validated

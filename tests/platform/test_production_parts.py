@@ -41,6 +41,9 @@ ON_POSTGRESQL = [
     "tests/secrets",
     "tests/licensing",
     "tests/audit",
+    "tests/plans",
+    "tests/explorer",
+    "tests/sql",
     # Not collected on SQLite (they would have nothing to test there); named here.
     "tests/audit/pg_only.py",
 ]

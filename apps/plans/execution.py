@@ -1,0 +1,80 @@
+"""Run one apply or rollback of a stored plan inside a job, through a policy session.
+
+The engine does the work and keeps its own journal in the target (what ran, where it
+stopped); this module feeds it the stored plan and the member's accepted hazards, turns
+its per-step progress callback into run steps, and hands the report (or the refusal, e.g.
+drift) to `do_finish_execution`. A refusal or a failed report is re-raised as the run's
+error, so the jobs page shows the engine's message.
+"""
+
+from __future__ import annotations
+
+from apps.connections.policy import open_session
+from apps.jobs.progress import user_message
+from apps.plans.actions import do_finish_execution, do_mark_running
+from apps.plans.models import PlanExecution
+from apps.secrets.errors import SecretUnavailable
+from apps.workspaces.actions import ActionRefused
+from engine import errors, ir
+from engine.planner.apply import apply_plan, rollback_plan
+
+
+def _progress(rep):
+    def report(op, step, done: int, total: int) -> None:
+        percent = int(done * 100 / total) if total else 100
+        rep.step(f"{op.id} {op.kind} on {op.target} ({done}/{total} steps)", percent=percent)
+
+    return report
+
+
+def _engine_call(execution: PlanExecution, session, rep):
+    plan = execution.plan
+    common = {
+        "database": plan.database,
+        "allow_destructive": execution.allow_destructive,
+        "progress": _progress(rep),
+    }
+    if execution.kind == PlanExecution.Kind.APPLY:
+        stored = plan.from_snapshot_json
+        before = ir.loads(stored, trusted=True) if stored else None
+        return apply_plan(
+            session,
+            plan.engine_plan(),
+            accept_hazards=execution.accepted_hazards,
+            source_snapshot=before,
+            **common,
+        )
+    return rollback_plan(session, plan.engine_plan(), **common)
+
+
+def run_execution(execution_id: int, rep) -> None:
+    execution = PlanExecution.objects.select_related(
+        "plan__workspace", "plan__connection", "requested_by"
+    ).get(pk=execution_id)
+    if not do_mark_running(execution):
+        rep.log("this execution already finished; nothing to do")
+        return
+    plan = execution.plan
+    why = f"{execution.kind} plan #{plan.pk}"
+    rep.step(f"Connecting to {plan.connection.name}/{plan.database}", percent=0)
+    try:
+        with open_session(plan.connection, execution.requested_by, why=why) as session:
+            report = _engine_call(execution, session, rep)
+    except errors.PlanRefused as exc:
+        do_finish_execution(execution, refused=user_message(exc))
+        raise
+    except (ActionRefused, SecretUnavailable, errors.EngineError) as exc:
+        do_finish_execution(execution, error=user_message(exc))
+        raise
+    except Exception:
+        do_finish_execution(execution, error="internal error, see the worker log")
+        raise
+    do_finish_execution(execution, report=report)
+    for op in report.operations:
+        rep.log(
+            f"{op.op_id} {op.kind} {op.target}: {op.status}"
+            + (f" ({op.error})" if op.error else "")
+        )
+    if report.status == "failed":
+        raise ActionRefused(report.message)
+    rep.result(report.to_json())
