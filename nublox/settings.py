@@ -143,6 +143,16 @@ CELERY_TASK_ALWAYS_EAGER = env.boolean(
     "CELERY_TASK_ALWAYS_EAGER", False, "run tasks inline (tests of task logic only)"
 )
 
+# The SQL editor keeps results and cancel flags, the explorer parsed snapshots: with several
+# web processes and workers these must be shared (Redis); one embedded process is fine alone.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
