@@ -124,3 +124,12 @@ def learn_connection(connection: Connection, user=None, databases=None) -> Learn
         result.ok, result.refused = False, isinstance(exc, ActionRefused)
         result.message = f"{outcome.headline}. {outcome.detail}".strip()
     return _finish(connection, user, result, server)
+
+
+def learn_stopped(sender, run, **kwargs) -> None:
+    """A learn whose worker died must not leave its connection "learning" for ever."""
+    if run.kind != "learn" or run.target_type != Connection._meta.label:
+        return
+    Connection.objects.filter(pk=run.target_id, status=Connection.Status.LEARNING).update(
+        status=Connection.Status.FAILING, last_error=f"The last learn did not finish: {run.error}"
+    )

@@ -20,6 +20,7 @@ from django.utils import timezone
 from apps.audit.log import record
 from apps.jobs.models import Run
 from apps.jobs.progress import finish
+from apps.jobs.signals import run_reaped
 from nublox.celery import app
 
 logger = logging.getLogger(__name__)
@@ -112,4 +113,5 @@ def reap_stale_runs(
     for run in stale.select_related("workspace"):
         if finish(run, Run.State.FAILED, error=stale_message(run.step), only_if=silent):
             reaped.append(run.pk)
+            run_reaped.send(sender=Run, run=run)
     return reaped

@@ -54,9 +54,10 @@ def test_the_task_is_sent_only_when_the_transaction_commits(
 
 @pytest.mark.parametrize("params", [{"password": "x"}, {"conn": {"api_key": "x"}}])
 def test_params_that_look_like_secrets_are_refused(world, params):
+    before = Run.objects.count()
     with pytest.raises(ValueError, match="must not carry secrets"):
         do_start_run(world.acme, None, "sleep", params=params, task="nublox.jobs.sleep")
-    assert not Run.objects.exists()
+    assert Run.objects.count() == before
 
 
 def test_an_unknown_task_is_refused(world):
@@ -197,3 +198,23 @@ def test_the_heartbeat_thread_keeps_a_quiet_run_alive(transactional_db, world, m
                 break
             threading.Event().wait(0.05)
     assert beats.is_set()
+
+
+def test_a_reaped_learn_does_not_leave_its_connection_learning(world):
+    """The reaper tells the target's app (apps.jobs.signals.run_reaped): a connection whose
+    learn died goes from "learning" to failing, with the reason."""
+    from apps.connections.models import Connection
+
+    connection = world.acme.connections.get()
+    Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.LEARNING)
+    learn = do_start_run(world.acme, None, "learn", target=connection, task="nublox.jobs.learn")
+    old = timezone.now() - timedelta(minutes=5)
+    Run.objects.filter(pk=learn.pk).update(state="running", step="Learning main", heartbeat_at=old)
+    untouched = Connection.objects.create(
+        workspace=world.acme, name="other", url="sqlite:///other.db", status="learning"
+    )
+    assert reap_stale_runs() == [learn.pk]
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.FAILING
+    assert connection.last_error.startswith("The last learn did not finish: the worker stopped")
+    assert Connection.objects.get(pk=untouched.pk).status == Connection.Status.LEARNING
