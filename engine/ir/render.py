@@ -28,6 +28,14 @@ from engine.ir.normalize import _needs_quotes
 __all__ = ["render_ddl"]
 
 
+#: defaults a family that wants expressions parenthesised still takes bare
+_PLAIN_DEFAULT = re.compile(
+    r"'(?:[^']|'')*'|[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|[xX]'[0-9a-fA-F]*'"
+    r"|NULL|TRUE|FALSE|(?:CURRENT_TIMESTAMP|CURRENT_DATE|CURRENT_TIME)(?:\(\d*\))?",
+    re.IGNORECASE,
+)
+
+
 class _Renderer:
     def __init__(self, snapshot: model.Snapshot) -> None:
         self.s = snapshot
@@ -49,6 +57,14 @@ class _Renderer:
 
     def cols(self, names) -> str:
         return ", ".join(self.q(n) for n in names)
+
+    def default(self, text: str) -> str:
+        """A default as the family accepts it: the IR keeps `datetime('now')` or `2 * 3`
+        bare; SQLite and MariaDB take only literals and CURRENT_* bare and anything else in
+        parentheses (`default_expression_parens`); the server reports it bare again."""
+        if not self.r.get("default_expression_parens") or _PLAIN_DEFAULT.fullmatch(text):
+            return text
+        return f"({text})"
 
     def lit(self, text: str) -> str:
         return exp.Literal.string(text).sql(dialect=self.data.dialect)
@@ -146,7 +162,7 @@ class _Renderer:
         if not c.nullable:
             parts.append("NOT NULL")
         if c.default is not None:
-            parts.append(f"DEFAULT {c.default}")
+            parts.append(f"DEFAULT {self.default(c.default)}")
         if c.on_update is not None:
             parts.append(f"ON UPDATE {c.on_update}")
         if c.identity == "auto_increment" and self.r.get("auto_increment"):

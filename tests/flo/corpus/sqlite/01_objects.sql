@@ -5,6 +5,7 @@ CREATE TABLE customers (
   email TEXT NOT NULL COLLATE NOCASE,
   name TEXT NOT NULL DEFAULT '',
   created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  bonus INTEGER DEFAULT (2 * 3),  -- an expression default: parenthesised in SQLite
   score REAL CHECK (score >= 0),
   CONSTRAINT customers_email_key UNIQUE (email)
 );
