@@ -12,6 +12,7 @@ from apps.connections.access import get_connection_for
 from apps.connections.diagnose import test_connection
 from apps.connections.forms import ConnectionForm, PolicyForm
 from apps.jobs.actions import do_start_run
+from apps.studio.dashboard import dashboard_context
 from apps.studio.explore import capabilities
 from apps.studio.explore.views import database_nodes
 from apps.workspaces.access import requires
@@ -21,13 +22,7 @@ from apps.workspaces.permissions import Action
 
 @requires(Action.VIEW)
 def dashboard(request):
-    workspace = request.workspace
-    context = {
-        "connections": workspace.connections.select_related("project")[:20],
-        "projects": workspace.projects.all()[:20],
-        "members": workspace.memberships.select_related("user")[:20],
-        "member_count": workspace.memberships.count(),
-    }
+    context = dashboard_context(request.workspace, request.membership)
     return render(request, "studio/dashboard.html", context)
 
 

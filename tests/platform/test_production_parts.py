@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 INNER = "NUBLOX_TEST_INNER_RUN"  # informational: this module is not among those re-run
 
@@ -44,6 +46,7 @@ ON_POSTGRESQL = [
     "tests/plans",
     "tests/explorer",
     "tests/sql",
+    "tests/studio",
     # Not collected on SQLite (they would have nothing to test there); named here.
     "tests/audit/pg_only.py",
 ]
@@ -65,6 +68,7 @@ def _modules() -> list[str]:
     return modules
 
 
+@pytest.mark.timeout(1800)  # the child runs several hundred tests; it has its own bound
 def test_platform_suite_on_postgresql(tmp_path, pg_url, mariadb_url, redis_url):
     env = _env(tmp_path, pg_url, redis_url)
     env.pop("VAULT_ADDR", None)  # the real-Vault tests are for the developer's own Vault
