@@ -73,8 +73,9 @@ def plan_detail(request, plan_id: int):
         "current_run": _current_run(plan, executions),
         "progress_template": _progress_template(),
         "can_approve": plan.state in (Plan.State.DRAFT, Plan.State.APPROVED),
-        "can_apply": plan.state in actions.STARTABLE["apply"],
-        "can_rollback": plan.state in actions.STARTABLE["rollback"],
+        # a plan whose planning failed has nothing to apply or roll back
+        "can_apply": bool(plan.plan_json) and plan.state in actions.STARTABLE["apply"],
+        "can_rollback": bool(plan.plan_json) and plan.state in actions.STARTABLE["rollback"],
     }
     return render(request, "plans/detail.html", context)
 

@@ -144,3 +144,14 @@ def test_sql_that_does_not_parse_fails_planning(world, acme, owner, sqlite_file,
     with pytest.raises(ActionRefused, match="never computed"):
         actions.do_apply(plan, owner)
     assert not plan.executions.exists()
+
+
+def test_a_plan_whose_planning_failed_offers_no_apply_or_rollback(
+    world, acme, owner, sqlite_file, make_plan, host_client
+):
+    target = learned(acme, owner, sqlite_file)
+    plan = make_plan(acme, owner, target, desired_sql="CREATE TABLE (((")
+    html = host_client(owner, "acme.localhost").get(f"/plans/{plan.pk}/").content.decode()
+    assert plan.error.split(":")[0] in html
+    assert f'action="/plans/{plan.pk}/apply/"' not in html
+    assert f'action="/plans/{plan.pk}/rollback/"' not in html
