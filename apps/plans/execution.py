@@ -77,4 +77,17 @@ def run_execution(execution_id: int, rep) -> None:
         )
     if report.status == "failed":
         raise ActionRefused(report.message)
+    _relearn(plan, execution.requested_by, rep)
     rep.result(report.to_json())
+
+
+def _relearn(plan, user, rep) -> None:
+    """The stored schema follows the change: the explorer and the next plan read it. The
+    engine has already verified the result against the plan; a failed re-learn is logged
+    and leaves the apply standing (Learn now repairs it)."""
+    from apps.connections.learning import learn_connection
+
+    rep.step(f"Learning {plan.database} again", percent=99)
+    result = learn_connection(plan.connection, user=user, databases=[plan.database])
+    if not result.ok:
+        rep.log(f"re-learning {plan.database} failed: {result.message}")

@@ -6,8 +6,10 @@ port; Playwright drives Debian's Chromium (it cannot download browsers here).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -36,9 +38,21 @@ def _free_port() -> int:
 
 
 class Studio:
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, env=None, worker=None) -> None:
         self.data_dir, self.port = data_dir, port
         self.apex = f"http://localhost:{port}"
+        self.env = env  # the processes' environment, for Django scripts against this Studio
+        self.worker = worker  # the Celery worker process (tests pause it to watch a run start)
+
+    @contextlib.contextmanager
+    def worker_paused(self):
+        """Hold the worker (SIGSTOP) so a job stays queued until the block ends: a test can
+        open the run's page and start watching before any progress happens, without timing."""
+        os.kill(self.worker.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(self.worker.pid, signal.SIGCONT)
 
     def url(self, path: str = "/", slug: str | None = None) -> str:
         host = f"{slug}.localhost" if slug else "localhost"
@@ -100,7 +114,7 @@ def studio(tmp_path_factory):
                     "the Studio did not start:\n" + (data_dir / "studio.log").read_text()[-3000:]
                 )
             time.sleep(0.2)
-    yield Studio(data_dir, port)
+    yield Studio(data_dir, port, env=env, worker=procs[1])
     for p in procs:
         p.terminate()
     for p in procs:

@@ -66,6 +66,13 @@ def execute(fixture: str, url: str, sql: str) -> None:
             cur.execute(sql)
 
 
+def stored_columns(target) -> set[str]:
+    """customer's columns in the platform's stored snapshot of the target database."""
+    target.refresh_from_db()
+    snapshot = target.snapshot()
+    return {c.name for t in snapshot.tables if t.name == "customer" for c in t.columns}
+
+
 FAMILIES = ["sqlite_file", "pg_shop", "mariadb_shop"]
 
 
@@ -90,6 +97,7 @@ def test_plan_apply_and_roll_back(request, world, acme, owner, fixture, make_pla
     assert execution.report["verified"] is True
     assert [op["status"] for op in execution.report["operations"]] == ["done"]
     assert "nickname" in customer_columns(fixture, url)
+    assert stored_columns(target) >= {"id", "nickname"}  # re-learned after the apply
 
     execution = run_queued(actions.do_rollback, plan, owner)
     execution.refresh_from_db()
@@ -97,6 +105,7 @@ def test_plan_apply_and_roll_back(request, world, acme, owner, fixture, make_pla
     assert execution.outcome == PlanExecution.Outcome.ROLLED_BACK, execution.message
     assert plan.state == Plan.State.ROLLED_BACK
     assert "nickname" not in customer_columns(fixture, url)
+    assert "nickname" not in stored_columns(target)
     assert list(plan.executions.values_list("kind", flat=True)) == ["rollback", "apply"]
 
     actions_seen = set(AuditEvent.objects.filter(workspace=acme).values_list("action", flat=True))
