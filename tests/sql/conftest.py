@@ -12,7 +12,6 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from html import unescape
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -20,6 +19,7 @@ import pytest
 from apps.connections import actions
 from apps.secrets import backends
 from tests._services import mariadb_connect
+from tests.connections.conftest import split_url
 
 PG_SETUP = """
 CREATE TABLE t (id integer PRIMARY KEY, v text);
@@ -50,15 +50,6 @@ def _local_store(settings, tmp_path):
     settings.FILE_DATABASE_DIRS = [*settings.FILE_DATABASE_DIRS, tmp_path.resolve()]
     yield
     backends.REGISTRY["vault"].reset()
-
-
-def split_url(url: str) -> tuple[str, str]:
-    """(the URL without its password, the password)."""
-    parts = urlsplit(url)
-    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
-    return urlunsplit(parts._replace(netloc=netloc)), unquote(parts.password or "")
 
 
 @dataclass
