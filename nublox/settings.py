@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "apps.jobs",
     "apps.plans",
     "apps.studio",
+    "apps.api",
 ]
 
 MIDDLEWARE = [

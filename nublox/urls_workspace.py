@@ -50,6 +50,8 @@ urlpatterns = [
     path("plans/", include("apps.plans.urls")),
     path("sql/", include("apps.studio.sql_urls")),
     path("explore/", include("apps.studio.explore_urls")),
+    path("api/v1/", include("apps.api.urls")),
+    path("settings/api-tokens/", include("apps.api.token_urls")),
     path("accounts/handoff/accept/", handoff.accept, name="handoff_accept"),
     path("accounts/", include("allauth.urls")),
 ]
