@@ -1,7 +1,7 @@
 """Studio pages on a 1,000-table database: explorer server time, dashboard p95 under load.
 
     .venv/bin/python benchmarks/studio_pages.py [--tables 1000] [--views 50] [--repeat 20]
-        [--clients 1,10,50] [--requests 2000] [--plans-without-snapshots]
+        [--clients 1,10,50] [--requests 2000]
 
 Builds the schema of benchmarks/snapshot_pull.py on the throwaway PostgreSQL, then sets up
 a temporary embedded platform (NUBLOX_DATA_DIR in a temp folder: SQLite, local secret
@@ -90,12 +90,12 @@ def setup_django(data_dir: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def seed(pg_url: str, plan_snapshots: bool = True) -> tuple:
+def seed(pg_url: str) -> tuple:
     """The workspace's owner and the learned connection (plus history for the dashboard)."""
     from django.contrib.auth import get_user_model
 
     from apps.audit.log import record_many
-    from apps.connections import actions
+    from apps.connections import actions, snapshots
     from apps.connections.learning import learn_connection
     from apps.connections.models import Connection
     from apps.jobs.models import Run
@@ -117,6 +117,9 @@ def seed(pg_url: str, plan_snapshots: bool = True) -> tuple:
     if not result.ok:
         raise SystemExit(f"learning {DB} failed: {result.message}")
     schema = connection.databases.get(name=DB)
+    after = snapshots.store(
+        workspace, schema.latest.profile_json, schema.profile_hash, origin="plan"
+    )
 
     for i in range(EXTRA_CONNECTIONS):
         status = Connection.Status.FAILING if i % 5 == 0 else Connection.Status.NEW
@@ -136,9 +139,9 @@ def seed(pg_url: str, plan_snapshots: bool = True) -> tuple:
             title=f"Change {i}",
             source_kind=Plan.Source.SNAPSHOT,
             state=Plan.State.DRAFT,
-            # what the plans app stores: both whole snapshots, in the plan's row
-            from_snapshot_json=schema.profile_json if plan_snapshots else "",
-            to_snapshot_json=schema.profile_json if plan_snapshots else "",
+            # what the plans app stores: the two snapshots it was computed between
+            before=schema.latest,
+            after=after,
             created_by=owner,
         )
         for i in range(PLANS)
@@ -302,11 +305,6 @@ def main() -> int:
         help="concurrent dashboard clients, one load run per number (comma-separated)",
     )
     parser.add_argument("--requests", type=int, default=2000, help="dashboard requests per run")
-    parser.add_argument(
-        "--plans-without-snapshots",
-        action="store_true",
-        help="seed plans without their two stored snapshots (to see what they cost on SQLite)",
-    )
     args = parser.parse_args()
     levels = [int(n) for n in args.clients.split(",")]
 
@@ -315,8 +313,8 @@ def main() -> int:
         pg_url = build_database(env["NUBLOX_TEST_PG_URL"], args.tables, args.views)
         build_s = time.perf_counter() - started
         setup_django(tmp)
-        owner, connection, learn_s = seed(pg_url, not args.plans_without_snapshots)
-        size_mb = len(connection.databases.get(name=DB).profile_json) / 1e6
+        owner, connection, learn_s = seed(pg_url)
+        size_mb = connection.databases.get(name=DB).latest.size / 1e6
         rows = time_pages(owner, connection, args.repeat)
 
         from django.conf import settings
@@ -337,8 +335,7 @@ def main() -> int:
 
     print(f"PostgreSQL: {args.tables} tables + {args.views} views built in {build_s:.1f} s, "
           f"learned through the platform in {learn_s:.1f} s; stored snapshot {size_mb:.1f} MB; "
-          f"{PLANS} plans {'without' if args.plans_without_snapshots else 'with'} their "
-          f"snapshots\n")  # fmt: skip
+          f"{PLANS} plans\n")  # fmt: skip
     print(f"Server time, in process (Django test Client), ms; best and median of {args.repeat}\n")
     print("| page | cold (first after learn) | best | median |")
     print("|---|---:|---:|---:|")

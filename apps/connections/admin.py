@@ -18,4 +18,4 @@ class ConnectionPolicyAdmin(admin.ModelAdmin):
 @admin.register(DatabaseSchema)
 class DatabaseSchemaAdmin(admin.ModelAdmin):
     list_display = ["name", "connection", "status", "profile_hash", "learned_at"]
-    exclude = ["profile_json"]
+    raw_id_fields = ["latest"]

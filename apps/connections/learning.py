@@ -3,8 +3,9 @@
 The same steps as `sqlx learn` (engine/cli.py): `learn_server` once, then `learn_database`
 per database with the server's fingerprint, through one policy-checked session. What is
 stored is exactly what the engine produced: `capability_json` is `LearnedServer.to_json()`,
-`DatabaseSchema.profile_json` is `engine.ir.dumps(snapshot)` and `profile_hash` the
-engine's, so anyone can re-check a stored snapshot against its hash.
+each database's schema is a `Snapshot` row holding `engine.ir.dumps(snapshot)` and the
+engine's `profile_hash` (a new row only when the schema changed: the database's history),
+so anyone can re-check a stored snapshot against its hash.
 
 Failures become a status and a message (never a traceback): one database that cannot be
 read is marked failing and the others are still learned; a connection that cannot be
@@ -18,12 +19,13 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from apps.connections import snapshots
 from apps.connections.diagnose import explain
-from apps.connections.models import Connection, DatabaseSchema
+from apps.connections.models import Connection, DatabaseSchema, Snapshot
 from apps.connections.policy import open_session
 from apps.secrets.errors import SecretUnavailable
 from apps.workspaces.actions import ActionRefused
-from engine import errors, ir
+from engine import errors
 from engine.flo import learn_database, learn_server, list_databases
 
 
@@ -40,22 +42,30 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def _save_database(connection: Connection, name: str, learned=None, error: str = "") -> None:
-    now = timezone.now()
-    if learned is not None:
-        values = {
-            "profile_json": ir.dumps(learned.snapshot),
-            "profile_hash": learned.profile_hash,
-            "status": DatabaseSchema.Status.OK,
-            "learned_at": now,
-            "last_error": "",
-        }
-    else:  # keep the last good snapshot; say why it is stale
-        values = {"status": DatabaseSchema.Status.FAILING, "last_error": error}
-    DatabaseSchema.objects.update_or_create(connection=connection, name=name, defaults=values)
+def _save_database(connection: Connection, name: str, learned=None, error="", user=None) -> None:
+    with transaction.atomic():
+        schema, _ = DatabaseSchema.objects.select_for_update().get_or_create(
+            connection=connection, name=name
+        )
+        if learned is None:  # keep the last good snapshot; say why it is stale
+            schema.status, schema.last_error = DatabaseSchema.Status.FAILING, error
+            schema.save(update_fields=["status", "last_error"])
+            return
+        schema.latest = snapshots.store(
+            connection.workspace,
+            learned.snapshot,
+            learned.profile_hash,
+            origin=Snapshot.Origin.LEARN,
+            database=schema,
+            user=user,
+        )
+        schema.profile_hash = learned.profile_hash
+        schema.status, schema.last_error = DatabaseSchema.Status.OK, ""
+        schema.learned_at = timezone.now()
+        schema.save(update_fields=["latest", "profile_hash", "status", "last_error", "learned_at"])
 
 
-def _learn_databases(connection, session, server, wanted, result: LearnResult) -> None:
+def _learn_databases(connection, session, server, wanted, result, user, progress) -> None:
     available = list_databases(session, include_system=bool(wanted))
     names = list(wanted) if wanted else available
     missing = [n for n in names if n not in available]
@@ -64,9 +74,9 @@ def _learn_databases(connection, session, server, wanted, result: LearnResult) -
             f"No database {', '.join(missing)} on this server "
             f"(it has: {', '.join(available) or 'none'})."
         )
-    for name in names:
-        if name in missing:
-            continue
+    names = [n for n in names if n not in missing]
+    for done, name in enumerate(names):
+        progress(done, len(names), name)
         try:
             learned = learn_database(session, name, server_fingerprint=server.fingerprint)
         except errors.EngineError as exc:
@@ -76,7 +86,7 @@ def _learn_databases(connection, session, server, wanted, result: LearnResult) -
             _save_database(connection, name, error=result.failed[name])
         else:
             result.learned[name] = learned.profile_hash
-            _save_database(connection, name, learned)
+            _save_database(connection, name, learned, user=user)
 
 
 def _finish(connection: Connection, user, result: LearnResult, server=None) -> LearnResult:
@@ -110,15 +120,22 @@ def _finish(connection: Connection, user, result: LearnResult, server=None) -> L
     return result
 
 
-def learn_connection(connection: Connection, user=None, databases=None) -> LearnResult:
-    """Learn the server and `databases` (default: every user database on it)."""
+def _quiet(done: int, total: int, name: str) -> None:
+    pass
+
+
+def learn_connection(
+    connection: Connection, user=None, databases=None, progress=_quiet
+) -> LearnResult:
+    """Learn the server and `databases` (default: every user database on it).
+    `progress(done, total, name)` is called before each database is read."""
     Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.LEARNING)
     result = LearnResult(ok=True)
     server = None
     try:
         with open_session(connection, user, why="learn") as session:
             server = learn_server(session)
-            _learn_databases(connection, session, server, databases, result)
+            _learn_databases(connection, session, server, databases, result, user, progress)
     except (ActionRefused, SecretUnavailable, errors.EngineError) as exc:
         outcome = explain(exc, connection)
         result.ok, result.refused = False, isinstance(exc, ActionRefused)

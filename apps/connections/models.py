@@ -145,8 +145,8 @@ class Connection(models.Model):
 
 
 class DatabaseSchema(models.Model):
-    """One database on a server, as last learned: its IR snapshot in canonical JSON text
-    (byte for byte what `engine.ir.dumps` writes, so the stored hash can be re-checked)."""
+    """One database on a server and its schema as last learned (`latest`). The schema
+    itself lives in a `Snapshot` row, so listing databases never reads its JSON."""
 
     class Status(models.TextChoices):
         OK = "ok", "Learned"
@@ -154,7 +154,9 @@ class DatabaseSchema(models.Model):
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="databases")
     name = models.CharField(max_length=200)
-    profile_json = models.TextField(blank=True)
+    latest = models.ForeignKey(
+        "connections.Snapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     profile_hash = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OK)
     learned_at = models.DateTimeField(null=True, blank=True)
@@ -170,7 +172,53 @@ class DatabaseSchema(models.Model):
         return self.name
 
     def snapshot(self):
-        """The stored snapshot as an `engine.ir` Snapshot (for the planner)."""
+        """The latest learned schema as an `engine.ir` Snapshot (for the planner)."""
+        return self.latest.ir() if self.latest_id else None
+
+
+class Snapshot(models.Model):
+    """A schema at one moment, byte for byte what `engine.ir.dumps` wrote (so anyone can
+    re-check `profile_hash`). Rows are never changed once written: databases keep their
+    history here, plans point at the two schemas they were computed between, and pages
+    cache a parsed snapshot by its id for ever."""
+
+    class Origin(models.TextChoices):
+        LEARN = "learn", "Learned"
+        MANUAL = "manual", "Taken on request"
+        PLAN = "plan", "Computed for a plan"
+
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="snapshots"
+    )
+    database = models.ForeignKey(
+        DatabaseSchema,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="snapshots",
+        help_text="the database it was learned from (none for desired-state schemas)",
+    )
+    origin = models.CharField(max_length=20, choices=Origin.choices, default=Origin.LEARN)
+    label = models.CharField(max_length=200, blank=True)
+    profile_hash = models.CharField(max_length=100, db_index=True)
+    size = models.PositiveIntegerField(default=0, help_text="length of the JSON text")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Last, so that SQLite reads every other column without walking this text's overflow
+    # pages (a 1,000-table schema is megabytes).
+    profile_json = models.TextField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["database", "-created_at"])]
+
+    def __str__(self) -> str:
+        where = self.database.name if self.database_id else self.get_origin_display()
+        return f"snapshot #{self.pk} of {where} ({self.profile_hash[:12]})"
+
+    def ir(self):
         from engine import ir
 
         return ir.loads(self.profile_json, trusted=True)

@@ -115,3 +115,24 @@ def reap_stale_runs(
             reaped.append(run.pk)
             run_reaped.send(sender=Run, run=run)
     return reaped
+
+
+CANCELLED_BY = "Cancelled by {who}: the job stops after the step it is running."
+
+
+def do_cancel_run(run: Run, user, role: str | None) -> Run:
+    """Close an open run as cancelled. A queued run never starts; a running one stops at
+    its next step boundary (its task sees the run closed). Apply and rollback keep the
+    engine's journal in the target, so what ran is on record and can be resumed or undone."""
+    from apps.jobs.access import may_cancel
+    from apps.workspaces.actions import ActionRefused
+
+    run = Run.objects.select_related("workspace").get(pk=run.pk)
+    if not run.is_open:
+        raise ActionRefused("This job has already finished.")
+    if not may_cancel(run, user, role):
+        raise ActionRefused("Your role cannot cancel this job.")
+    who = getattr(user, "email", "") or "a member"
+    if not finish(run, Run.State.CANCELLED, error=CANCELLED_BY.format(who=who), actor=user):
+        raise ActionRefused("This job finished meanwhile.")
+    return run

@@ -80,5 +80,8 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
     async def run_log(self, event: messages.LogMessage) -> None:
         await self._forward(event)
 
+    async def run_mark(self, event: messages.MarkMessage) -> None:
+        await self._forward(event)
+
     async def run_finished(self, event: messages.FinishedMessage) -> None:
         await self._forward(event)

@@ -46,6 +46,15 @@ class LogMessage(TypedDict):
     line: str
 
 
+class MarkMessage(TypedDict):
+    """One part of the work changed status (e.g. a plan's operation: running, done)."""
+
+    type: Literal["run.mark"]
+    run_id: int
+    key: str
+    status: str
+
+
 class FinishedMessage(TypedDict):
     type: Literal["run.finished"]
     run_id: int
@@ -67,6 +76,7 @@ class SnapshotMessage(TypedDict):
     error: str
     result: dict | list | None
     logs: list[LogMessage]
+    marks: dict[str, str]
 
 
 def progress(run: Run) -> ProgressMessage:
@@ -96,10 +106,14 @@ def finished(run: Run) -> FinishedMessage:
 def snapshot(run: Run) -> SnapshotMessage:
     newest = run.logs.order_by("-seq")[:SNAPSHOT_LOG_LINES]
     logs = [log_line(entry) for entry in list(newest)[::-1]]
-    return {**finished(run), "type": "run.snapshot", "logs": logs}
+    return {**finished(run), "type": "run.snapshot", "logs": logs, "marks": run.marks}
 
 
-def publish(message: ProgressMessage | LogMessage | FinishedMessage) -> None:
+def mark(run: Run, key: str, status: str) -> MarkMessage:
+    return {"type": "run.mark", "run_id": run.pk, "key": key, "status": status}
+
+
+def publish(message: ProgressMessage | LogMessage | MarkMessage | FinishedMessage) -> None:
     """Send to the run's group. The row is already stored, so a layer that is down costs
     live updates only: it is logged, never raised into the job."""
     layer = get_channel_layer()

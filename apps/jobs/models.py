@@ -45,6 +45,9 @@ class Run(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
     worker = models.CharField(max_length=200, blank=True)
+    marks = models.JSONField(
+        default=dict, blank=True, help_text="status of the parts of the work, e.g. per operation"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -85,6 +85,15 @@ class Reporter:
         Run.objects.filter(pk=self.run.pk).update(heartbeat_at=now)
         messages.publish(messages.log_line(entry))
 
+    def mark(self, key: str, status: str) -> None:
+        """Record the status of one part of the work (kept on the run, so a page opened
+        later shows it too). Calls that change nothing publish nothing."""
+        if self.run.marks.get(key) == status:
+            return
+        self.run.marks[key] = status
+        Run.objects.filter(pk=self.run.pk).update(marks=self.run.marks)
+        messages.publish(messages.mark(self.run, key, status))
+
     def result(self, data: dict | list) -> None:
         """JSON stored on the run when the block is left (a failed run keeps it too)."""
         self._result = data

@@ -13,9 +13,10 @@ import time
 from celery.signals import worker_ready
 from django.contrib.auth import get_user_model
 
+from apps.connections import snapshots
 from apps.connections.diagnose import test_connection
 from apps.connections.learning import learn_connection
-from apps.connections.models import Connection
+from apps.connections.models import Connection, Snapshot
 from apps.jobs.models import Run
 from apps.jobs.progress import Reporter, RunAlreadyFinished, reporting
 from apps.workspaces.actions import ActionRefused
@@ -66,7 +67,13 @@ def learn(run: Run, reporter: Reporter) -> None:
     databases = run.params.get("databases") or None
     which = ", ".join(databases) if databases else "all databases"
     reporter.step(f"Learning {connection.name} ({which})", percent=5)
-    outcome = learn_connection(connection, user=run.created_by, databases=databases)
+
+    def progress(done: int, total: int, name: str) -> None:
+        reporter.step(f"Learning {name} ({done + 1} of {total})", percent=10 + 85 * done // total)
+
+    outcome = learn_connection(
+        connection, user=run.created_by, databases=databases, progress=progress
+    )
     for name, profile_hash in outcome.learned.items():
         reporter.log(f"learned {name} (profile {profile_hash[:12]})")
     for name, why in outcome.failed.items():
@@ -81,6 +88,31 @@ def learn(run: Run, reporter: Reporter) -> None:
     )
     if not outcome.ok:
         raise ActionRefused(outcome.message or "Learning failed.")
+
+
+@run_task("nublox.jobs.snapshot")
+def snapshot(run: Run, reporter: Reporter) -> None:
+    """params: {"database": name, "label": text}. Learns that one database now and keeps
+    the schema as a labelled snapshot of its own (the database's history)."""
+    connection = run_connection(run)
+    database, label = run.params["database"], run.params.get("label", "")
+    reporter.step(f"Learning {connection.name}/{database}", percent=10)
+    outcome = learn_connection(connection, user=run.created_by, databases=[database])
+    if database not in outcome.learned:
+        raise ActionRefused(outcome.failed.get(database) or outcome.message or "Learning failed.")
+    schema = connection.databases.get(name=database)
+    kept = snapshots.store(
+        connection.workspace,
+        schema.latest.profile_json,
+        schema.profile_hash,
+        origin=Snapshot.Origin.MANUAL,
+        database=schema,
+        label=label,
+        user=run.created_by,
+        reuse=False,
+    )
+    reporter.log(f"kept snapshot #{kept.pk} of {database} (profile {kept.profile_hash[:12]})")
+    reporter.result({"snapshot": kept.pk, "database": database, "profile_hash": kept.profile_hash})
 
 
 @run_task("nublox.jobs.test_connection")

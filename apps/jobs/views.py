@@ -6,13 +6,17 @@ follows the websocket, and without JavaScript the page refreshes itself while th
 open. `?fragment=progress` (or an htmx request) returns the progress partial alone.
 """
 
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
-from apps.jobs.access import get_run_for
-from apps.jobs.actions import reap_stale_runs
+from apps.jobs.access import get_run_for, may_cancel
+from apps.jobs.actions import do_cancel_run, reap_stale_runs
 from apps.jobs.models import Run
 from apps.workspaces.access import requires
+from apps.workspaces.actions import ActionRefused
 from apps.workspaces.permissions import Action
 
 PAGE_SIZE = 25
@@ -34,4 +38,23 @@ def run_detail(request, run_id: int):
     if request.htmx or request.GET.get("fragment") == "progress":
         return render(request, "jobs/_run_progress.html", {"run": run})
     logs = list(run.logs.order_by("-seq")[:MAX_LOG_LINES])[::-1]
-    return render(request, "jobs/run_detail.html", {"run": run, "logs": logs})
+    can_cancel = may_cancel(run, request.user, request.membership.role)
+    context = {"run": run, "logs": logs, "can_cancel": can_cancel}
+    return render(request, "jobs/run_detail.html", context)
+
+
+@requires(Action.VIEW)
+@require_POST
+def run_cancel(request, run_id: int):
+    """Cancel (audited as run.finish, state cancelled); back to where the button was."""
+    run = get_run_for(request, run_id, Action.VIEW)
+    try:
+        do_cancel_run(run, request.user, request.membership.role)
+    except ActionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.info(request, "Cancelled: the job stops after the step it is running.")
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("run_detail", run_id=run.pk)

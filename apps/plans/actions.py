@@ -19,6 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.log import record
+from apps.connections import snapshots
+from apps.connections.models import Snapshot
 from apps.licensing.entitlements import has_entitlement
 from apps.plans.models import Plan, PlanApproval, PlanComment, PlanExecution
 from apps.workspaces.actions import ActionRefused
@@ -71,20 +73,27 @@ def approvals_required(workspace) -> bool:
 # --- create and compute -------------------------------------------------------------------
 
 
-def source_label(*, source_kind: str, source_connection=None, source_schema=None, **_) -> str:
+def source_label(*, source_kind: str, source_connection=None, source_snapshot=None, **_) -> str:
     """The desired side in words, as lists and the audit trail show it."""
     if source_kind == Plan.Source.LIVE and source_connection is not None:
         return f"live {source_connection.name}/{_.get('source_database', '')}"
-    if source_kind == Plan.Source.SNAPSHOT and source_schema is not None:
-        return f"snapshot of {source_schema.connection.name}/{source_schema.name}"
+    if source_kind == Plan.Source.SNAPSHOT and source_snapshot is not None:
+        return snapshot_label(source_snapshot)
     return "desired-state SQL"
+
+
+def snapshot_label(snapshot) -> str:
+    database = snapshot.database
+    where = f"{database.connection.name}/{database.name}" if database else "a schema"
+    label = f" “{snapshot.label}”" if snapshot.label else ""
+    return f"snapshot #{snapshot.pk}{label} of {where}, {snapshot.created_at:%Y-%m-%d %H:%M}"
 
 
 def do_create_plan(workspace, user, **fields) -> Plan:
     """A plan in state "planning", and the run that computes it (nublox.jobs.plan).
 
     `fields`: connection, database, title, source_kind and the source's fields
-    (source_connection + source_database | source_schema | desired_sql), renames."""
+    (source_connection + source_database | source_snapshot | desired_sql), renames."""
     from apps.jobs.actions import do_start_run
 
     _require(workspace, user, Action.PLAN)
@@ -94,6 +103,9 @@ def do_create_plan(workspace, user, **fields) -> Plan:
     source_connection = fields.get("source_connection")
     if source_connection is not None and source_connection.workspace_id != workspace.pk:
         raise ActionRefused("The source connection is not in this workspace.")
+    source_snapshot = fields.get("source_snapshot")
+    if source_snapshot is not None and source_snapshot.workspace_id != workspace.pk:
+        raise ActionRefused("The source snapshot is not in this workspace.")
     fields.setdefault("source_label", source_label(**fields))
     with transaction.atomic():
         plan = Plan.objects.create(
@@ -121,7 +133,6 @@ def do_create_plan(workspace, user, **fields) -> Plan:
 
 def do_finish_planning(plan: Plan, user, computed=None, error: str = "") -> Plan:
     """Store what planning produced (or why it could not), audited as plan.compute."""
-    from engine import ir
     from engine.planner import serial
 
     with transaction.atomic():
@@ -132,8 +143,13 @@ def do_finish_planning(plan: Plan, user, computed=None, error: str = "") -> Plan
             plan.state, plan.error = State.FAILED, error
         else:
             plan.plan_json = serial.to_json(computed.plan)
-            plan.from_snapshot_json = ir.dumps(computed.before)
-            plan.to_snapshot_json = ir.dumps(computed.after)
+            target = plan.connection.databases.filter(name=plan.database).first()
+            plan.before = snapshots.store(
+                plan.workspace, computed.before, origin=Snapshot.Origin.LEARN, database=target
+            )
+            plan.after = snapshots.store(
+                plan.workspace, computed.after, origin=Snapshot.Origin.PLAN
+            )
             plan.online = bool(computed.plan.capabilities)
             plan.state, plan.error = State.DRAFT, ""
         plan.updated_at = timezone.now()

@@ -11,8 +11,12 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from django.core.cache import cache
+
+from apps.connections.models import Snapshot
 from engine import ir
 
+CACHE_SECONDS = 7 * 24 * 3600
 CONTEXT_LINES = 3
 #: first character of a unified-diff line -> CSS class
 KINDS = {"+": "add", "-": "del", "@": "hunk", " ": "same"}
@@ -24,23 +28,32 @@ class DiffLine:
     text: str
 
 
-def ddl_lines(snapshot_json: str) -> list[str]:
-    if not snapshot_json:
+def ddl_lines(snapshot) -> list[str]:
+    """The DDL of a stored Snapshot row, one list item per line (none for no snapshot)."""
+    if snapshot is None:
         return []
     lines: list[str] = []
-    for statement in ir.render_ddl(ir.loads(snapshot_json, trusted=True)):
+    for statement in ir.render_ddl(snapshot.ir()):
         lines.extend(f"{statement};".splitlines())
     return lines
 
 
-def ddl_diff(before_json: str, after_json: str) -> list[DiffLine]:
-    """Coloured lines of the unified diff (file headers dropped); empty when equal."""
-    diff = difflib.unified_diff(
-        ddl_lines(before_json), ddl_lines(after_json), lineterm="", n=CONTEXT_LINES
+def ddl_diff(before_id: int | None, after_id: int | None) -> list[DiffLine]:
+    """Coloured lines of the unified diff of two stored snapshots (file headers dropped);
+    empty when equal. Snapshot rows never change, so the result is cached by their ids:
+    rendering two 1,000-table schemas takes seconds, a page view must not."""
+    key = f"plans:ddl-diff:{before_id}:{after_id}"
+    cached = cache.get(key)
+    if cached is not None:
+        return [DiffLine(kind, text) for kind, text in cached]
+    before, after = (
+        Snapshot.objects.filter(pk=i).first() if i else None for i in (before_id, after_id)
     )
+    diff = difflib.unified_diff(ddl_lines(before), ddl_lines(after), lineterm="", n=CONTEXT_LINES)
     out = []
     for line in diff:
         if line.startswith(("---", "+++")):
             continue
         out.append(DiffLine(KINDS.get(line[:1], "same"), line))
+    cache.set(key, [(d.kind, d.text) for d in out], CACHE_SECONDS)
     return out

@@ -10,19 +10,35 @@ error, so the jobs page shows the engine's message.
 from __future__ import annotations
 
 from apps.connections.policy import open_session
-from apps.jobs.progress import user_message
+from apps.jobs.progress import RunAlreadyFinished, user_message
 from apps.plans.actions import do_finish_execution, do_mark_running
 from apps.plans.models import PlanExecution
 from apps.secrets.errors import SecretUnavailable
 from apps.workspaces.actions import ActionRefused
-from engine import errors, ir
+from engine import errors
 from engine.planner.apply import apply_plan, rollback_plan
 
+CANCELLED = (
+    "stopped on request after the step that was running; the journal in the target records "
+    "what ran: apply again to resume, or roll back"
+)
 
-def _progress(rep):
+
+def mark_key(op_id: str) -> str:
+    """The run mark of one operation (the plan page shows it next to the operation)."""
+    return f"op:{op_id}"
+
+
+def _progress(rep, finished: str):
+    """The engine calls this after each step: the run's bar and step, and the operation's
+    mark, `running` until its last step ran, then `finished`."""
+
     def report(op, step, done: int, total: int) -> None:
         percent = int(done * 100 / total) if total else 100
         rep.step(f"{op.id} {op.kind} on {op.target} ({done}/{total} steps)", percent=percent)
+        steps = op.steps if any(s is step for s in op.steps) else (op.rollback or ())
+        last = bool(steps) and steps[-1] is step
+        rep.mark(mark_key(op.id), finished if last else "running")
 
     return report
 
@@ -32,11 +48,12 @@ def _engine_call(execution: PlanExecution, session, rep):
     common = {
         "database": plan.database,
         "allow_destructive": execution.allow_destructive,
-        "progress": _progress(rep),
+        "progress": _progress(
+            rep, "done" if execution.kind == PlanExecution.Kind.APPLY else "undone"
+        ),
     }
     if execution.kind == PlanExecution.Kind.APPLY:
-        stored = plan.from_snapshot_json
-        before = ir.loads(stored, trusted=True) if stored else None
+        before = plan.before.ir() if plan.before_id else None
         return apply_plan(
             session,
             plan.engine_plan(),
@@ -66,11 +83,15 @@ def run_execution(execution_id: int, rep) -> None:
     except (ActionRefused, SecretUnavailable, errors.EngineError) as exc:
         do_finish_execution(execution, error=user_message(exc))
         raise
+    except RunAlreadyFinished:
+        do_finish_execution(execution, error=CANCELLED)
+        raise
     except Exception:
         do_finish_execution(execution, error="internal error, see the worker log")
         raise
     do_finish_execution(execution, report=report)
     for op in report.operations:
+        rep.mark(mark_key(op.op_id), op.status)
         rep.log(
             f"{op.op_id} {op.kind} {op.target}: {op.status}"
             + (f" ({op.error})" if op.error else "")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
-from apps.connections.models import DatabaseSchema
+from apps.connections import snapshots
+from apps.connections.models import DatabaseSchema, Snapshot
+from apps.plans.actions import snapshot_label
 from apps.plans.models import Plan
 from engine import errors
 from engine.cli_plan import parse_renames
@@ -15,6 +17,11 @@ MAX_SQL_BYTES = 2 * 1024 * 1024
 class DatabaseChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: DatabaseSchema) -> str:
         return f"{obj.connection.name} / {obj.name}"
+
+
+class SnapshotChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Snapshot) -> str:
+        return f"{snapshot_label(obj)} ({obj.profile_hash[:12]})"
 
 
 class PlanForm(forms.Form):
@@ -31,10 +38,10 @@ class PlanForm(forms.Form):
         help_text="learned now, at plan time",
         label="Live database",
     )
-    source_snapshot = DatabaseChoice(
-        queryset=DatabaseSchema.objects.none(),
+    source_snapshot = SnapshotChoice(
+        queryset=Snapshot.objects.none(),
         required=False,
-        help_text="as it was last learned",
+        help_text="a database's schema as it was at that moment",
         label="Stored snapshot",
     )
     desired_sql = forms.CharField(
@@ -57,7 +64,7 @@ class PlanForm(forms.Form):
         )
         self.fields["target"].queryset = databases
         self.fields["source_live"].queryset = databases
-        self.fields["source_snapshot"].queryset = databases.exclude(profile_json="")
+        self.fields["source_snapshot"].queryset = snapshots.of_workspace(workspace)
 
     def clean_sql_file(self):
         upload = self.cleaned_data.get("sql_file")
@@ -106,7 +113,7 @@ class PlanForm(forms.Form):
             live = data["source_live"]
             fields.update(source_connection=live.connection, source_database=live.name)
         elif kind == Plan.Source.SNAPSHOT:
-            fields["source_schema"] = data["source_snapshot"]
+            fields["source_snapshot"] = data["source_snapshot"]
         else:
             fields["desired_sql"] = data["desired_sql"]
         return fields

@@ -1,7 +1,7 @@
 """Change plans: what the engine planned for a database, who reviewed it, what ran.
 
 A `Plan` keeps the engine's plan document (`engine.planner.serial.to_json`) exactly as
-computed, plus both schema snapshots it was computed from, so the page can show a
+computed, plus the two schema snapshots it was computed between, so the page can show a
 before/after DDL diff and apply can name drift in detail without reconnecting to the
 source. Nothing here holds a secret: sources are named by connection and database,
 desired-state SQL is DDL the member typed.
@@ -51,18 +51,32 @@ class Plan(models.Model):
         related_name="+",
     )
     source_database = models.CharField(max_length=200, blank=True)
-    source_schema = models.ForeignKey(
-        "connections.DatabaseSchema",
+    source_snapshot = models.ForeignKey(
+        "connections.Snapshot",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     desired_sql = models.TextField(blank=True)
     renames = models.TextField(blank=True, help_text="declared renames, one per line")
     plan_json = models.JSONField(default=dict, blank=True)
-    from_snapshot_json = models.TextField(blank=True)
-    to_snapshot_json = models.TextField(blank=True)
+    before = models.ForeignKey(
+        "connections.Snapshot",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the target's schema the plan was computed from",
+    )
+    after = models.ForeignKey(
+        "connections.Snapshot",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the schema the plan leads to, in the target's dialect",
+    )
     online = models.BooleanField(
         default=False, help_text="online strategies were allowed (online_apply entitlement)"
     )

@@ -101,16 +101,14 @@ def _normalised(side: Source, session) -> Source:
 def _other_side(plan, user) -> Source:
     """A stored snapshot, or another live database (learned on its own session)."""
     if plan.source_kind == plan.Source.SNAPSHOT:
-        schema = plan.source_schema
-        if schema is None or not schema.profile_json:
-            raise errors.PlanError("the snapshot this plan was made from is gone: plan again")
-        when = f"{schema.learned_at:%Y-%m-%d %H:%M}" if schema.learned_at else "earlier"
-        label = f"{schema.connection.name}/{schema.name} as learned {when}"
+        from apps.plans.actions import snapshot_label
+
+        stored = plan.source_snapshot
         return Source(
             kind="snapshot",
-            label=label,
-            snapshot=schema.snapshot(),
-            profile_hash=schema.profile_hash or None,
+            label=snapshot_label(stored),
+            snapshot=stored.ir(),
+            profile_hash=stored.profile_hash,
         )
     if plan.source_connection is None:
         raise errors.PlanError("the source connection of this plan is gone: plan again")

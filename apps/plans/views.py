@@ -16,10 +16,12 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.views.decorators.http import require_POST
 
+from apps.jobs.access import may_cancel
 from apps.jobs.actions import reap_stale_runs
 from apps.plans import actions
 from apps.plans.access import get_plan_for
 from apps.plans.ddl_diff import ddl_diff
+from apps.plans.execution import mark_key
 from apps.plans.forms import PlanForm
 from apps.plans.models import Plan
 from apps.workspaces.access import requires
@@ -60,17 +62,20 @@ def plan_detail(request, plan_id: int):
         reap_stale_runs(request.workspace)  # a dead worker's run is failed first...
         plan = actions.do_reconcile(plan)  # ...then the plan that waited for it
     executions = plan.executions.select_related("run", "requested_by")
+    current_run = _current_run(plan, executions)
     context = {
         "plan": plan,
         "operations": _operations(plan, executions.first()),
         "findings": plan.plan_json.get("findings", []),
-        "diff": ddl_diff(plan.from_snapshot_json, plan.to_snapshot_json),
+        "diff": ddl_diff(plan.before_id, plan.after_id),
         "comments": plan.comments.select_related("author"),
         "approvals": plan.approvals.select_related("approved_by"),
         "approved": actions.is_approved(plan),
         "approvals_required": actions.approvals_required(plan.workspace),
         "executions": executions,
-        "current_run": _current_run(plan, executions),
+        "current_run": current_run,
+        "can_cancel": current_run is not None
+        and may_cancel(current_run, request.user, request.membership.role),
         "progress_template": _progress_template(),
         "can_approve": plan.state in (Plan.State.DRAFT, Plan.State.APPROVED),
         # a plan whose planning failed has nothing to apply or roll back
@@ -93,12 +98,20 @@ def plan_document(request, plan_id: int):
 
 
 def _operations(plan: Plan, latest) -> list[dict]:
-    """Operations with their lint findings and their status in the latest execution."""
+    """Operations with their lint findings and their status in the latest execution: its
+    report once it finished, the run's marks while it runs (runs.js keeps those live)."""
     by_op: dict[str, list] = {}
     for finding in plan.plan_json.get("findings", []):
         by_op.setdefault(finding.get("operation"), []).append(finding)
     report = latest.report if latest is not None else {}
     status = {r["op_id"]: r["status"] for r in report.get("operations", [])}
+    if not status and latest is not None and latest.run is not None:
+        marks = latest.run.marks
+        status = {
+            op["id"]: marks[mark_key(op["id"])]
+            for op in plan.operations
+            if mark_key(op["id"]) in marks
+        }
     return [
         {**op, "lint": by_op.get(op["id"], []), "status": status.get(op["id"])}
         for op in plan.operations

@@ -19,6 +19,8 @@ from apps.workspaces.access import requires
 from apps.workspaces.actions import ActionRefused
 from apps.workspaces.permissions import Action
 
+MAX_NAME = 200  # DatabaseSchema.name
+
 
 @requires(Action.VIEW)
 def dashboard(request):
@@ -55,12 +57,25 @@ def connection_test(request, connection_id: int):
 @requires(Action.MANAGE_CONNECTIONS)
 @require_POST
 def connection_learn(request, connection_id: int):
-    """Queue a learn of the server and its databases as a run, and show its live page."""
+    """Queue a learn of the server and all its databases, or the chosen ones (ticked, or
+    named in `more`, comma separated), as a run, and show its live page."""
     connection = get_connection_for(request, connection_id, Action.MANAGE_CONNECTIONS)
+    chosen = request.POST.getlist("databases") + request.POST.get("more", "").split(",")
+    names = list(dict.fromkeys(n.strip() for n in chosen if n.strip()))
+    if bad := [n for n in names if len(n) > MAX_NAME or not n.isprintable()]:
+        messages.error(request, f"Not a database name: {bad[0][:MAX_NAME]!r}.")
+        return redirect("connection_detail", connection_id=connection.pk)
+    params = {"databases": names} if names else {}
     run = do_start_run(
-        request.workspace, request.user, "learn", target=connection, task="nublox.jobs.learn"
+        request.workspace,
+        request.user,
+        "learn",
+        target=connection,
+        params=params,
+        task="nublox.jobs.learn",
     )
-    messages.info(request, f"Learning “{connection.name}” has started.")
+    which = ", ".join(names) if names else "all databases"
+    messages.info(request, f"Learning “{connection.name}” ({which}) has started.")
     return redirect("run_detail", run_id=run.pk)
 
 

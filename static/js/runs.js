@@ -1,6 +1,7 @@
 /* Live run progress: every [data-run-progress] element follows ws/runs/<id>/.
    The server renders the stored state first; this only keeps it current. Messages are the
-   typed ones of apps/jobs/messages.py: run.snapshot, run.progress, run.log, run.finished. */
+   typed ones of apps/jobs/messages.py: run.snapshot, run.progress, run.log, run.mark,
+   run.finished. A mark updates every [data-run-mark="<run id>:<key>"] on the page. */
 (function () {
   "use strict";
   if (window.nubloxRuns) return;
@@ -38,6 +39,14 @@
     if (empty) empty.hidden = true;
   }
 
+  function setMark(runId, key, status) {
+    document.querySelectorAll('[data-run-mark="' + runId + ":" + key + '"]').forEach(function (el) {
+      el.textContent = status;
+      el.className = "plan-state plan-state-" + status;
+      el.hidden = false;
+    });
+  }
+
   function follow(box) {
     var runId = box.dataset.runProgress, tries = 0;
     if (!OPEN[box.dataset.state] || box.dataset.following) return;
@@ -49,7 +58,11 @@
         var msg = JSON.parse(event.data);
         tries = 0;
         if (msg.type === "run.log") { addLine(runId, msg); return; }
-        if (msg.type === "run.snapshot") msg.logs.forEach(function (e) { addLine(runId, e); });
+        if (msg.type === "run.mark") { setMark(runId, msg.key, msg.status); return; }
+        if (msg.type === "run.snapshot") {
+          msg.logs.forEach(function (e) { addLine(runId, e); });
+          Object.keys(msg.marks || {}).forEach(function (k) { setMark(runId, k, msg.marks[k]); });
+        }
         show(box, msg);
         if (!OPEN[msg.state]) {
           socket.close();

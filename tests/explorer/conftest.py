@@ -95,6 +95,6 @@ def explored(world, big_snapshot):
     big = store_snapshot(conn, "big", big_snapshot)
     # the big one is parsed once per session, not once per test (test_snapshots covers the
     # cold path): the cache holds what ir.loads would give back
-    cache.set(snapshots.cache_key(big.pk, big.profile_hash), big_snapshot)
+    cache.set(snapshots.cache_key(big.latest_id), big_snapshot)
     store_snapshot(conn, "small", make_snapshot(3))
     return conn

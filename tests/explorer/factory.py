@@ -8,7 +8,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from django.utils import timezone
 
-from apps.connections.models import DatabaseSchema
+from apps.connections import snapshots
+from apps.connections.models import DatabaseSchema, Snapshot
 from engine import ir
 
 
@@ -81,13 +82,15 @@ def make_snapshot(n: int = 1000) -> ir.Snapshot:
 
 
 def store_snapshot(connection, name: str, snapshot: ir.Snapshot) -> DatabaseSchema:
-    return DatabaseSchema.objects.create(
-        connection=connection,
-        name=name,
-        profile_json=ir.dumps(snapshot),
-        profile_hash=ir.profile_hash(snapshot),
-        learned_at=timezone.now(),
+    """A database of `connection` learned as `snapshot` (as a learn would store it)."""
+    schema, _ = DatabaseSchema.objects.get_or_create(connection=connection, name=name)
+    schema.latest = snapshots.store(
+        connection.workspace, snapshot, origin=Snapshot.Origin.LEARN, database=schema
     )
+    schema.profile_hash = schema.latest.profile_hash
+    schema.learned_at = timezone.now()
+    schema.save()
+    return schema
 
 
 def split(url: str) -> tuple[str, str]:

@@ -26,11 +26,10 @@ def test_parsed_once_per_hash_and_again_after_a_relearn(world):
         assert len(first.snapshot.tables) == 4
 
         bigger = make_snapshot(6)
-        db.profile_json, db.profile_hash = ir.dumps(bigger), ir.profile_hash(bigger)
-        db.save()
+        db = store_snapshot(conn, db.name, bigger)  # learned again: a new snapshot row
         again = snapshots.catalog_for(snapshots.databases_of(conn).get())
         assert loads.call_count == 2 and len(again.snapshot.tables) == 6
-    assert cache.get(snapshots.cache_key(db.pk, db.profile_hash)) == bigger
+    assert cache.get(snapshots.cache_key(db.latest_id)) == bigger
 
 
 def test_a_database_never_learned_has_no_catalog(world):

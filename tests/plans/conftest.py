@@ -32,7 +32,7 @@ def learned(workspace, user, full_url: str, name: str = "shop") -> DatabaseSchem
     )
     result = learn_connection(conn, user, None if sqlite else [full_url.rsplit("/", 1)[1]])
     assert result.ok, result
-    return conn.databases.exclude(profile_json="").get()
+    return conn.databases.exclude(latest=None).get()
 
 
 @pytest.fixture

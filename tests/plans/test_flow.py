@@ -86,7 +86,11 @@ def test_plan_apply_and_roll_back(request, world, acme, owner, fixture, make_pla
     assert [op["kind"] for op in plan.operations] == ["add_column"]
     assert "nickname" in plan.operations[0]["steps"][0]["sql"]
     assert plan.planning_run.state == Run.State.SUCCEEDED
-    assert plan.from_snapshot_json and plan.to_snapshot_json
+    # the plan points at the target as learned (the database's own history) and at the
+    # schema it leads to
+    assert plan.before.database == target and plan.before.profile_hash == target.profile_hash
+    assert plan.after.database is None and plan.after.origin == "plan"
+    assert "nickname" in plan.after.profile_json
 
     execution = run_queued(actions.do_apply, plan, owner, accept_hazards=plan.hazards)
     execution.refresh_from_db()

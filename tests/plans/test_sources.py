@@ -67,9 +67,10 @@ def test_snapshot(world, acme, owner, sqlite_file, desired_db, make_plan):
     with contextlib.closing(sqlite3.connect(desired_db.removeprefix("sqlite:///"))) as db:
         db.execute("ALTER TABLE customer ADD COLUMN later TEXT")  # after the snapshot
         db.commit()
-    plan = make_plan(acme, owner, target, source_kind="snapshot", source_schema=source)
+    plan = make_plan(acme, owner, target, source_kind="snapshot", source_snapshot=source.latest)
     assert plan.state == Plan.State.DRAFT, plan.error
     assert adds_vip(plan)  # the stored snapshot, not the live database
+    assert plan.source_label.startswith(f"snapshot #{source.latest_id} of desired/")
 
 
 def test_declared_rename_keeps_the_column(world, acme, owner, sqlite_file, make_plan):
@@ -149,7 +150,7 @@ def test_no_secret_reaches_the_plan_run_or_page(
     password = unquote(urlsplit(pg_shop).password)
     target = learned(acme, owner, pg_shop)
     plan = make_plan(acme, owner, target, desired_sql="CREATE TABLE t (id int PRIMARY KEY);")
-    stored = [plan.plan_json, plan.from_snapshot_json, plan.to_snapshot_json, plan.error]
+    stored = [plan.plan_json, plan.before.profile_json, plan.after.profile_json, plan.error]
     run = plan.planning_run
     stored += [run.params, run.result, run.error]
     stored += list(RunLog.objects.filter(run=run).values_list("line", flat=True))

@@ -142,8 +142,7 @@ def test_big_columns_stay_in_the_database(world, host_client):
     for column in (
         '"connections_connection"."capability_json"',
         '"plans_plan"."plan_json"',
-        '"plans_plan"."to_snapshot_json"',
-        '"connections_databaseschema"."profile_json"',
+        '"connections_snapshot"."profile_json"',
     ):
         assert column not in sql
 
