@@ -81,6 +81,12 @@ def world(db) -> World:
             workspace=ws, name="main", url="sqlite:///tmp/x.db", project=ws.projects.first()
         )
     globex_owner = Membership.objects.get(workspace=globex, user=outsider)
+    snapshot_ids = {}
+    for slug, ws in (("acme", acme), ("globex", globex)):
+        database = ws.connections.get().databases.create(name="main")
+        snapshot_ids[slug] = ws.snapshots.create(
+            database=database, profile_hash="sha256:stored", profile_json="{}"
+        ).pk
     w.objects = {
         "member_id": {"acme": w.members["target"].pk, "globex": globex_owner.pk},
         "invitation_id": {
@@ -93,6 +99,7 @@ def world(db) -> World:
             "globex": globex.connections.get().pk,
         },
         "plan_id": {"acme": stored_plan(acme).pk, "globex": stored_plan(globex).pk},
+        "snapshot_id": snapshot_ids,
         "run_id": {
             slug: Run.objects.create(workspace=ws, kind="sleep").pk
             for slug, ws in (("acme", acme), ("globex", globex))

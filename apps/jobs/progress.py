@@ -77,6 +77,15 @@ class Reporter:
             raise RunAlreadyFinished(f"run {run.pk} was closed while its task ran")
         messages.publish(messages.progress(run))
 
+    def stop_if_closed(self) -> bool:
+        """Raise RunAlreadyFinished if the run was closed from outside (a cancel, the
+        reaper); else False. Handed to the engine as its `paused` hook, which it asks
+        before each step group and between copy chunks: a cancel takes effect before the
+        next piece of work starts, not after it."""
+        if not Run.objects.filter(pk=self.run.pk, state=Run.State.RUNNING).exists():
+            raise RunAlreadyFinished(f"run {self.run.pk} was closed while its task ran")
+        return False
+
     def log(self, line: str) -> None:
         """Append a line. Never pass a secret: log lines are shown to every member."""
         self._seq += 1

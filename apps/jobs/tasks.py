@@ -86,8 +86,9 @@ def learn(run: Run, reporter: Reporter) -> None:
             "failed": outcome.failed,
         }
     )
-    if not outcome.ok:
-        raise ActionRefused(outcome.message or "Learning failed.")
+    if not outcome.ok or outcome.failed or outcome.message:
+        # what could be learned is stored; the run still says what was not
+        raise ActionRefused(outcome.message or connection.last_error or "Learning failed.")
 
 
 @run_task("nublox.jobs.snapshot")

@@ -51,6 +51,7 @@ def _engine_call(execution: PlanExecution, session, rep):
         "progress": _progress(
             rep, "done" if execution.kind == PlanExecution.Kind.APPLY else "undone"
         ),
+        "paused": rep.stop_if_closed,  # a cancel stops before the next step group
     }
     if execution.kind == PlanExecution.Kind.APPLY:
         before = plan.before.ir() if plan.before_id else None

@@ -41,9 +41,22 @@ def plan_list(request):
     return render(request, "plans/list.html", {"page": page})
 
 
+INITIAL_FIELDS = ("title", "target", "source_kind", "source_live", "source_snapshot", "renames")
+
+
 @requires(Action.PLAN)
 def plan_create(request):
-    form = PlanForm(request.workspace, request.POST or None, request.FILES or None)
+    """The form. A GET may preselect fields (links such as "Plan towards this snapshot");
+    the `prefill` button fills the desired-state SQL with the target's schema as last
+    learned, the usual starting point for editing a schema by hand."""
+    given = request.POST if request.method == "POST" else request.GET
+    initial = {k: given[k] for k in INITIAL_FIELDS if given.get(k)}
+    if request.POST.get("prefill"):  # re-show the form, nothing validated yet
+        initial["source_kind"] = Plan.Source.SQL
+        initial["desired_sql"] = _current_ddl(request.workspace, given.get("target"))
+        form = PlanForm(request.workspace, initial=initial)
+        return render(request, "plans/create.html", {"form": form})
+    form = PlanForm(request.workspace, request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             plan = actions.do_create_plan(request.workspace, request.user, **form.plan_fields())
@@ -97,6 +110,18 @@ def plan_document(request, plan_id: int):
     return response
 
 
+def _current_ddl(workspace, target_id) -> str:
+    """The DDL of a database's latest snapshot, as `engine.ir.render_ddl` writes it."""
+    from apps.connections.models import DatabaseSchema
+    from engine import ir
+
+    found = DatabaseSchema.objects.filter(pk=target_id if str(target_id).isdigit() else None)
+    schema = found.filter(connection__workspace=workspace).select_related("latest").first()
+    if schema is None or schema.latest is None:
+        return ""
+    return "\n\n".join(f"{statement};" for statement in ir.render_ddl(schema.latest.ir())) + "\n"
+
+
 def _operations(plan: Plan, latest) -> list[dict]:
     """Operations with their lint findings and their status in the latest execution: its
     report once it finished, the run's marks while it runs (runs.js keeps those live)."""
@@ -113,9 +138,31 @@ def _operations(plan: Plan, latest) -> list[dict]:
             if mark_key(op["id"]) in marks
         }
     return [
-        {**op, "lint": by_op.get(op["id"], []), "status": status.get(op["id"])}
+        {
+            **op,
+            "notes": _notes(plan, op),
+            "lint": by_op.get(op["id"], []),
+            "status": status.get(op["id"]),
+        }
         for op in plan.operations
     ]
+
+
+#: How the engine's packs begin the note of an operation planned without capabilities.
+OFFLINE_NOTE = "planned offline"
+NO_ENTITLEMENT = (
+    "plain strategy kept: online strategies need the “online_apply” entitlement, "
+    "which this workspace's license does not include"
+)
+
+
+def _notes(plan: Plan, op: dict) -> list[str]:
+    """The operation's notes; planned without capabilities because the license withheld
+    them, the engine's "planned offline" note would send a DBA looking for the wrong cause."""
+    notes = list(op.get("notes", ()))
+    if plan.online:
+        return notes
+    return [NO_ENTITLEMENT if n.startswith(OFFLINE_NOTE) else n for n in notes]
 
 
 def _progress_template() -> str | None:

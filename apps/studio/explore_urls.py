@@ -6,9 +6,18 @@ parameters (see apps/studio/explore/views.py).
 
 from django.urls import path
 
-from apps.studio.explore import views
+from apps.studio.explore import history, views
 
 urlpatterns = [
+    path("<int:connection_id>/snapshots/", history.snapshot_list, name="explore_snapshots"),
+    path(
+        "<int:connection_id>/snapshots/take/", history.snapshot_take, name="explore_snapshot_take"
+    ),
+    path(
+        "<int:connection_id>/snapshots/<int:snapshot_id>.json",
+        history.snapshot_download,
+        name="explore_snapshot_download",
+    ),
     path("<int:connection_id>/", views.tree, name="explore_tree"),
     path("<int:connection_id>/table/", views.table_detail, name="explore_table"),
     path("<int:connection_id>/object/", views.object_detail, name="explore_object"),

@@ -134,3 +134,30 @@ def test_a_member_removed_mid_run_stops_receiving(world, run):
         return closed
 
     assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4403}
+
+
+def test_marks_are_in_the_snapshot_and_stream_live(world, run):
+    Run.objects.filter(pk=run.pk).update(marks={"op:op_1": "done"})
+    headers = headers_for(world.users["viewer"], "acme.localhost")
+
+    async def scenario():
+        comm = communicator(headers, run.pk)
+        assert (await comm.connect(timeout=WAIT))[0]
+        snapshot = await comm.receive_json_from(timeout=WAIT)
+        await sync_to_async(_mark)(run.pk)
+        event = await comm.receive_json_from(timeout=WAIT)
+        await comm.disconnect()
+        return snapshot, event
+
+    snapshot, event = async_to_sync(scenario)()
+    assert snapshot["marks"] == {"op:op_1": "done"}
+    assert event == {"type": "run.mark", "run_id": run.pk, "key": "op:op_2", "status": "running"}
+    assert Run.objects.get(pk=run.pk).marks == {"op:op_1": "done", "op:op_2": "running"}
+
+
+def _mark(run_id: int) -> None:
+    from apps.jobs.progress import Reporter
+
+    reporter = Reporter(Run.objects.get(pk=run_id))
+    reporter.mark("op:op_2", "running")
+    reporter.mark("op:op_2", "running")  # no change: nothing published or written

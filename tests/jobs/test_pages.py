@@ -98,6 +98,23 @@ def test_learn_now_starts_a_run_and_shows_its_page(
     assert conn.databases.get().profile_hash[:20] in text
 
 
+def test_learn_only_the_databases_chosen(
+    world, host_client, shop_url, eager_celery, django_capture_on_commit_callbacks
+):
+    from apps.connections.actions import do_create_connection
+
+    conn = do_create_connection(world.acme, world.users["owner"], "shop", shop_url)
+    page = host_client(world.users["owner"], "acme.localhost")
+    with django_capture_on_commit_callbacks(execute=True):
+        page.post(f"/connections/{conn.pk}/learn/", {"databases": ["main"], "more": " nope, "})
+    run = Run.objects.get(kind="learn", target_id=str(conn.pk))
+    assert run.params == {"databases": ["main", "nope"]}
+    assert run.state == "failed" and "No database nope on this server" in run.error
+    assert list(run.result["learned"]) == ["main"]  # the others are still learned
+    assert page.post(f"/connections/{conn.pk}/learn/", {"more": "x" * 300}).status_code == 302
+    assert Run.objects.filter(kind="learn").count() == 1  # a bad name queues nothing
+
+
 def test_test_connection_job_fails_with_the_reason(
     world, host_client, eager_celery, django_capture_on_commit_callbacks, tmp_path, settings
 ):

@@ -1,0 +1,85 @@
+"""A database's snapshots: its schema history, a labelled snapshot taken on request, each
+snapshot as the JSON file `sqlx plan:diff --from/--to` reads, and a plan towards it.
+
+A learn adds a row only when the schema changed, so the list is the history of changes;
+"Take snapshot" learns the database now and keeps the result under a label of its own.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.connections import snapshots
+from apps.connections.access import get_connection_for
+from apps.jobs.actions import do_start_run
+from apps.studio.explore.views import url_for
+from apps.workspaces.access import requires
+from apps.workspaces.permissions import Action, can
+
+PAGE_SIZE = 50
+MAX_LABEL = 200
+
+
+def _database(request, connection_id: int, action: Action):
+    connection = get_connection_for(request, connection_id, action)
+    name = request.GET.get("db") or request.POST.get("db", "")
+    database = connection.databases.filter(name=name).first() if name else None
+    if database is None:
+        raise Http404("No such database on this connection.")
+    return connection, database
+
+
+@requires(Action.VIEW)
+def snapshot_list(request, connection_id: int):
+    connection, database = _database(request, connection_id, Action.VIEW)
+    page = Paginator(snapshots.history(database), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "connection": connection,
+        "db": database,
+        "page": page,
+        "can_take": can(request.membership.role, Action.PLAN),
+    }
+    return render(request, "studio/explore/snapshots.html", context)
+
+
+@requires(Action.PLAN)
+@require_POST
+def snapshot_take(request, connection_id: int):
+    """Learn the database now and keep a labelled snapshot (a job: its page shows it)."""
+    connection, database = _database(request, connection_id, Action.PLAN)
+    label = " ".join(request.POST.get("label", "").split())[:MAX_LABEL]
+    run = do_start_run(
+        request.workspace,
+        request.user,
+        "snapshot",
+        target=connection,
+        params={"database": database.name, "label": label},
+        task="nublox.jobs.snapshot",
+    )
+    messages.info(request, f"Taking a snapshot of {database.name}.")
+    return redirect("run_detail", run_id=run.pk)
+
+
+@requires(Action.VIEW)
+def snapshot_download(request, connection_id: int, snapshot_id: int):
+    """The snapshot file, byte for byte what the engine wrote (its hash re-checks)."""
+    connection = get_connection_for(request, connection_id, Action.VIEW)
+    found = snapshots.Snapshot.objects.filter(
+        pk=snapshot_id, workspace=request.workspace, database__connection=connection
+    ).values_list("profile_json", "database__name")
+    row = found.first()
+    if row is None:
+        raise Http404("No such snapshot.")
+    text, name = row
+    response = HttpResponse(text, content_type="application/json")
+    filename = f"{connection.name}-{name}-snapshot-{snapshot_id}.json".replace('"', "")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def history_url(connection, database) -> str:
+    return url_for("explore_snapshots", connection, db=database.name)
