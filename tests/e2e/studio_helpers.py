@@ -224,6 +224,7 @@ class LiveWatch:
         return {
             "percents": sorted({r["percent"] for r in self.reports}),
             "progress_frames": len(self._kinds("run.progress")),
+            "marks": [(f["key"], f["status"]) for f in self._kinds("run.mark")],
         }
 
 

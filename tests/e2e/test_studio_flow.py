@@ -159,6 +159,10 @@ def apply_live(page, watch, studio, apply_form) -> None:
     assert before["state"] == "queued"
     seen = watch.finished_live()
     assert seen["percents"][-1] == 100 and seen["progress_frames"] >= 1, seen
+    # each operation's status came live too, and the reloaded page shows it
+    op_id = page.get_attribute(".op", "id")
+    assert (f"op:{op_id}", "done") in seen["marks"], seen
+    page.wait_for_selector(f".op#{op_id} .plan-state-done")
 
 
 def open_table(page, connection_page: str, family) -> None:
