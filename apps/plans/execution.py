@@ -113,3 +113,21 @@ def _relearn(plan, user, rep) -> None:
     result = learn_connection(plan.connection, user=user, databases=[plan.database])
     if not result.ok:
         rep.log(f"re-learning {plan.database} failed: {result.message}")
+
+
+def drift_message(plan, user) -> str:
+    """'' when the target still hashes to the plan's source (or already to its target: the
+    apply will say there is nothing to do); else the engine's own words for what drifted.
+    Connects through the policy. The API asks this before queueing an apply, to answer 409
+    at once; the job's engine checks again, so a change in between is still refused."""
+    from engine.planner.apply_checks import drift_refusal, learn_live
+
+    engine_plan = plan.engine_plan()
+    with open_session(plan.connection, user, why=f"drift check plan #{plan.pk}") as session:
+        live = learn_live(session, plan.database)
+    if live.hash == engine_plan.source_hash:
+        return ""
+    if live.hash_unordered == engine_plan.target_hash_unordered:
+        return ""
+    expected = plan.before.ir() if plan.before_id else None
+    return drift_refusal(engine_plan, live, expected, "apply refused, the database drifted").message
