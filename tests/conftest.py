@@ -52,6 +52,34 @@ def _keys_in_tmp(settings, tmp_path_factory):
     settings.AUDIT_SIGNING_KEY_PATH = keys / "audit-signing.pem"
 
 
+@pytest.fixture(autouse=True)
+def _local_secret_store(settings, tmp_path):
+    """Secrets go to the embedded local store under a master key of this test's own (no
+    Vault unless a test points VAULT_ADDR at one), so no test reads another's secrets."""
+    from apps.secrets import backends
+
+    keys = tmp_path / "keys"
+    keys.mkdir(exist_ok=True)
+    settings.SECRETS_MASTER_KEY = None
+    settings.SECRETS_MASTER_KEY_PATH = keys / "master.key"
+    settings.VAULT_ADDR = None
+    backends.REGISTRY["vault"].reset()
+    yield
+    backends.REGISTRY["vault"].reset()
+
+
+@pytest.fixture
+def eager_celery():
+    """Celery tasks run inline when sent (task logic only; tests/jobs and tests/e2e run a
+    real worker)."""
+    from nublox.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
 @pytest.fixture
 def world(db) -> World:
     from apps.connections.models import Connection
@@ -81,12 +109,10 @@ def world(db) -> World:
             workspace=ws, name="main", url="sqlite:///tmp/x.db", project=ws.projects.first()
         )
     globex_owner = Membership.objects.get(workspace=globex, user=outsider)
-    snapshot_ids = {}
-    for slug, ws in (("acme", acme), ("globex", globex)):
-        database = ws.connections.get().databases.create(name="main")
-        snapshot_ids[slug] = ws.snapshots.create(
-            database=database, profile_hash="sha256:stored", profile_json="{}"
-        ).pk
+    snapshot_ids = {  # a schema of no database (as a plan's desired side is)
+        slug: ws.snapshots.create(origin="plan", profile_hash="sha256:x", profile_json="{}").pk
+        for slug, ws in (("acme", acme), ("globex", globex))
+    }
     w.objects = {
         "member_id": {"acme": w.members["target"].pk, "globex": globex_owner.pk},
         "invitation_id": {

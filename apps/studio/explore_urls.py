@@ -14,7 +14,7 @@ urlpatterns = [
         "<int:connection_id>/snapshots/take/", history.snapshot_take, name="explore_snapshot_take"
     ),
     path(
-        "<int:connection_id>/snapshots/<int:snapshot_id>.json",
+        "snapshots/<int:snapshot_id>.json",
         history.snapshot_download,
         name="explore_snapshot_download",
     ),

@@ -16,21 +16,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from apps.secrets import backends
 from tests._services import mariadb_connect
-
-
-@pytest.fixture(autouse=True)
-def _local_store(settings, tmp_path):
-    """Every test keeps its master key under tmp_path and stores secrets locally."""
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    settings.SECRETS_MASTER_KEY = None
-    settings.SECRETS_MASTER_KEY_PATH = keys / "master.key"
-    settings.VAULT_ADDR = None
-    backends.REGISTRY["vault"].reset()
-    yield
-    backends.REGISTRY["vault"].reset()
 
 
 def split_url(url: str) -> tuple[str, str]:
@@ -184,14 +170,3 @@ def mariadb_shop(fresh_mariadb_database):
         for statement in MARIADB_TABLES:
             cur.execute(statement)
     return fresh_mariadb_database
-
-
-@pytest.fixture
-def eager_celery():
-    """Celery tasks run inline (task logic only; tests/platform runs a real worker)."""
-    from nublox.celery import app
-
-    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    yield app
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved

@@ -9,23 +9,10 @@ from django.core.cache import cache
 
 from apps.connections import actions
 from apps.connections.models import Connection
-from apps.secrets import backends
 from apps.studio.explore import snapshots
 from tests.explorer.factory import make_snapshot, store_snapshot
 
 BIG = 1000
-
-
-@pytest.fixture(autouse=True)
-def _local_store(settings, tmp_path):
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    settings.SECRETS_MASTER_KEY = None
-    settings.SECRETS_MASTER_KEY_PATH = keys / "master.key"
-    settings.VAULT_ADDR = None
-    backends.REGISTRY["vault"].reset()
-    yield
-    backends.REGISTRY["vault"].reset()
 
 
 @pytest.fixture(autouse=True)

@@ -14,17 +14,6 @@ from tests.jobs import _stack
 
 
 @pytest.fixture
-def eager_celery():
-    """Tasks run inline when sent (task logic only; the e2e tests run a real worker)."""
-    from nublox.celery import app
-
-    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    yield app
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
-
-
-@pytest.fixture
 def shop_url(settings, tmp_path) -> str:
     """A SQLite file the connection policy lets connections open."""
     settings.FILE_DATABASE_DIRS = [*settings.FILE_DATABASE_DIRS, tmp_path.resolve()]

@@ -11,9 +11,7 @@ from apps.connections.models import DatabaseSchema
 from apps.plans import actions
 from tests.connections.conftest import (  # noqa: F401  (fixtures)
     _file_databases_in_tmp,
-    _local_store,
     acme,
-    eager_celery,
     mariadb_shop,
     owner,
     pg_shop,
@@ -36,7 +34,7 @@ def learned(workspace, user, full_url: str, name: str = "shop") -> DatabaseSchem
 
 
 @pytest.fixture
-def make_plan(eager_celery, django_capture_on_commit_callbacks):  # noqa: F811
+def make_plan(eager_celery, django_capture_on_commit_callbacks):
     """Create a plan and run nublox.jobs.plan eagerly (on commit, as in production)."""
 
     def make(workspace, user, target: DatabaseSchema, **source):
@@ -56,7 +54,7 @@ def make_plan(eager_celery, django_capture_on_commit_callbacks):  # noqa: F811
 
 
 @pytest.fixture
-def run_queued(eager_celery, django_capture_on_commit_callbacks):  # noqa: F811
+def run_queued(eager_celery, django_capture_on_commit_callbacks):
     """Call an action that queues a run, running the run's task eagerly on commit."""
 
     def call(fn, *args, **kwargs):

@@ -8,19 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-from apps.secrets import backends
-
-
-@pytest.fixture(autouse=True)
-def _local_store(settings, tmp_path):
-    settings.SECRETS_MASTER_KEY = None
-    settings.SECRETS_MASTER_KEY_PATH = tmp_path / "keys" / "master.key"
-    (tmp_path / "keys").mkdir()
-    settings.VAULT_ADDR = None
-    backends.REGISTRY["vault"].reset()
-    yield
-    backends.REGISTRY["vault"].reset()
-
 
 @pytest.fixture
 def key_path(settings):

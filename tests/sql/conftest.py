@@ -17,7 +17,6 @@ import psycopg
 import pytest
 
 from apps.connections import actions
-from apps.secrets import backends
 from tests._services import mariadb_connect
 from tests.connections.conftest import split_url
 
@@ -40,16 +39,9 @@ SQLITE_SETUP = (
 
 
 @pytest.fixture(autouse=True)
-def _local_store(settings, tmp_path):
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    settings.SECRETS_MASTER_KEY = None
-    settings.SECRETS_MASTER_KEY_PATH = keys / "master.key"
-    settings.VAULT_ADDR = None
-    backends.REGISTRY["vault"].reset()
+def _file_databases_in_tmp(settings, tmp_path):
+    """Connections in these tests may open SQLite files in the test's own folder."""
     settings.FILE_DATABASE_DIRS = [*settings.FILE_DATABASE_DIRS, tmp_path.resolve()]
-    yield
-    backends.REGISTRY["vault"].reset()
 
 
 @dataclass

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from apps.connections import snapshots
 from apps.connections.access import get_connection_for
+from apps.connections.models import Snapshot
 from apps.jobs.actions import do_start_run
 from apps.studio.explore.views import url_for
 from apps.workspaces.access import requires
@@ -27,15 +28,17 @@ MAX_LABEL = 200
 def _database(request, connection_id: int, action: Action):
     connection = get_connection_for(request, connection_id, action)
     name = request.GET.get("db") or request.POST.get("db", "")
-    database = connection.databases.filter(name=name).first() if name else None
-    if database is None:
-        raise Http404("No such database on this connection.")
-    return connection, database
+    return connection, connection.databases.filter(name=name).first() if name else None
 
 
 @requires(Action.VIEW)
 def snapshot_list(request, connection_id: int):
+    if not request.GET.get("db"):  # which database? the tree lists them
+        connection = get_connection_for(request, connection_id, Action.VIEW)
+        return redirect(url_for("explore_tree", connection))
     connection, database = _database(request, connection_id, Action.VIEW)
+    if database is None:
+        raise Http404("No such database on this connection.")
     page = Paginator(snapshots.history(database), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "connection": connection,
@@ -51,6 +54,9 @@ def snapshot_list(request, connection_id: int):
 def snapshot_take(request, connection_id: int):
     """Learn the database now and keep a labelled snapshot (a job: its page shows it)."""
     connection, database = _database(request, connection_id, Action.PLAN)
+    if database is None:
+        messages.error(request, "Choose a learned database of this connection.")
+        return redirect(url_for("explore_tree", connection))
     label = " ".join(request.POST.get("label", "").split())[:MAX_LABEL]
     run = do_start_run(
         request.workspace,
@@ -65,19 +71,15 @@ def snapshot_take(request, connection_id: int):
 
 
 @requires(Action.VIEW)
-def snapshot_download(request, connection_id: int, snapshot_id: int):
-    """The snapshot file, byte for byte what the engine wrote (its hash re-checks)."""
-    connection = get_connection_for(request, connection_id, Action.VIEW)
-    found = snapshots.Snapshot.objects.filter(
-        pk=snapshot_id, workspace=request.workspace, database__connection=connection
-    ).values_list("profile_json", "database__name")
-    row = found.first()
-    if row is None:
+def snapshot_download(request, snapshot_id: int):
+    """The snapshot file, byte for byte what the engine wrote (its hash re-checks). Any
+    snapshot of the workspace: a database's, or one computed for a plan."""
+    found = Snapshot.objects.filter(pk=snapshot_id, workspace=request.workspace)
+    text = found.values_list("profile_json", flat=True).first()
+    if text is None:
         raise Http404("No such snapshot.")
-    text, name = row
     response = HttpResponse(text, content_type="application/json")
-    filename = f"{connection.name}-{name}-snapshot-{snapshot_id}.json".replace('"', "")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = f'attachment; filename="snapshot-{snapshot_id}.json"'
     return response
 
 
