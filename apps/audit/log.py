@@ -8,7 +8,9 @@ describes, so both commit or neither does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 from django.db import transaction
@@ -19,6 +21,20 @@ from apps.audit.models import AuditEvent, ChainHead
 
 OUTCOMES = frozenset(AuditEvent.Outcome.values)
 BULK_BATCH = 2000
+
+#: How the actions being recorded were asked for ("api" for REST calls; unset for pages and
+#: jobs). Set around a request by `via`, so the do_* actions need not carry it.
+_via: ContextVar[str | None] = ContextVar("audit_via", default=None)
+
+
+@contextmanager
+def via(channel: str) -> Iterator[None]:
+    """Events recorded inside the block say `"via": channel` in their details."""
+    token = _via.set(channel)
+    try:
+        yield
+    finally:
+        _via.reset(token)
 
 
 def record(
@@ -32,6 +48,8 @@ def record(
 ) -> AuditEvent:
     """Append one event to `workspace`'s chain (None = the platform chain) and return it."""
     workspace_id = workspace.pk if workspace is not None else None
+    if channel := _via.get():
+        details = {**(details or {}), "via": channel}
     with transaction.atomic():
         head = _lock_head(workspace_id)
         event = _build(
