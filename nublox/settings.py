@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "apps.plans",
     "apps.studio",
     "apps.api",
+    "ninja",  # its static files: the API docs page serves Swagger UI from this server
 ]
 
 MIDDLEWARE = [
@@ -77,6 +78,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "apps.workspaces.middleware.WorkspaceMiddleware",
+    "apps.api.middleware.AuditViaApi",
 ]
 
 ROOT_URLCONF = "nublox.urls"
@@ -146,6 +148,11 @@ CELERY_TASK_ALWAYS_EAGER = env.boolean(
 
 # The SQL editor keeps results and cancel flags, the explorer parsed snapshots: with several
 # web processes and workers these must be shared (Redis); one embedded process is fine alone.
+#: Requests per token (or signed-in member) per window, e.g. "600/min"; over it, 429.
+NUBLOX_API_RATE_LIMIT = env.string(
+    "NUBLOX_API_RATE_LIMIT", "600/min", "API requests allowed per token per minute/hour/..."
+)
+
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

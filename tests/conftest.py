@@ -58,10 +58,10 @@ def _local_secret_store(settings, tmp_path):
     Vault unless a test points VAULT_ADDR at one), so no test reads another's secrets."""
     from apps.secrets import backends
 
-    keys = tmp_path / "keys"
-    keys.mkdir(exist_ok=True)
+    store = tmp_path / "secret-store"  # not "keys": tests of other key files own that one
+    store.mkdir(exist_ok=True)
     settings.SECRETS_MASTER_KEY = None
-    settings.SECRETS_MASTER_KEY_PATH = keys / "master.key"
+    settings.SECRETS_MASTER_KEY_PATH = store / "master.key"
     settings.VAULT_ADDR = None
     backends.REGISTRY["vault"].reset()
     yield

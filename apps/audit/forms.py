@@ -1,12 +1,17 @@
 from django import forms
 
 #: The stable action names (docs/audit.md), offered by the timeline's action filter.
+#: Every action the platform records (tests/audit checks each `record(...)` call's name is
+#: here, so the filter never misses one).
 ACTIONS = (
     "account.sign_in", "account.sign_in_failed", "account.sign_out", "workspace.create",
     "workspace.rename", "member.invite", "member.accept", "member.role_change", "member.remove",
     "invitation.revoke", "project.save", "connection.create", "connection.update",
     "connection.delete", "connection.test", "secret.read", "policy.save", "learn",
-    "plan.create", "plan.approve", "apply", "rollback", "license.install", "license.revoke",
+    "run.start", "run.finish", "query.run", "query.export", "plan.create", "plan.compute",
+    "plan.comment", "plan.approve", "plan.reconcile", "apply.request", "apply",
+    "rollback.request", "rollback", "license.install", "license.revoke", "api_token.create",
+    "api_token.revoke",
 )  # fmt: skip
 
 

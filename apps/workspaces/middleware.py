@@ -5,6 +5,9 @@ Apex (`<base>` or `www.<base>`): the normal URL conf, no workspace.
 Anonymous visitors are sent through the apex sign-in handoff (apps.accounts.handoff)
 whether the workspace exists or not, and signed-in non-members get the same 404 as for an
 unknown slug, so a workspace's existence is never revealed.
+Under /api/ nobody is redirected: anonymous callers and callers presenting a Bearer
+token reach the API with no workspace set, and its authentication
+(apps/api/auth.py) answers 401 JSON or resolves the token's workspace itself.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from apps.accounts.handoff import ACCEPT_PATH, HANDOFF_MARK
 from apps.workspaces.hosts import apex_url, request_port, slug_from_host
 from apps.workspaces.models import Membership
 
+API_PREFIX = "/api/"
+
 
 class WorkspaceMiddleware:
     def __init__(self, get_response):
@@ -32,6 +37,9 @@ class WorkspaceMiddleware:
             if request.path == ACCEPT_PATH and "." not in slug:
                 request.urlconf = settings.WORKSPACE_URLCONF
                 return self.get_response(request)
+            if self._api_call_without_session(request, slug):
+                request.urlconf = settings.WORKSPACE_URLCONF
+                return self.get_response(request)
             self._enter_workspace(request, slug)
             if request.workspace is None:
                 if request.COOKIES.get(HANDOFF_MARK):
@@ -40,6 +48,13 @@ class WorkspaceMiddleware:
                 query = urlencode({"next": request.build_absolute_uri()})
                 return HttpResponseRedirect(f"{handoff}?{query}")
         return self.get_response(request)
+
+    @staticmethod
+    def _api_call_without_session(request, slug: str) -> bool:
+        if not request.path.startswith(API_PREFIX) or "." in slug:
+            return False
+        scheme = request.headers.get("Authorization", "").partition(" ")[0]
+        return scheme.lower() == "bearer" or not request.user.is_authenticated
 
     @staticmethod
     def _enter_workspace(request, slug: str) -> None:

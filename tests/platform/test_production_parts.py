@@ -46,6 +46,7 @@ ON_POSTGRESQL = [
     "tests/plans",
     "tests/explorer",
     "tests/sql",
+    "tests/api",
     "tests/studio",
     # Not collected on SQLite (they would have nothing to test there); named here.
     "tests/audit/pg_only.py",

@@ -8,5 +8,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/projects", "apps.api.routers.projects"),
     ("/connections", "apps.api.routers.connections"),
     ("/runs", "apps.api.routers.runs"),
+    ("/snapshots", "apps.api.routers.snapshots"),
+    ("/plans", "apps.api.routers.plans"),
     ("/audit", "apps.api.routers.audit"),
 ]
