@@ -143,6 +143,9 @@ def _http_error(request, exc: HttpError):
     if exc.status_code == 403 and "CSRF" in str(exc):
         message = "CSRF check failed: send the X-CSRFToken header with session calls."
         return _reply(request, 403, "csrf_failed", message)
+    if exc.status_code == 400:  # e.g. a body that is not JSON
+        message = f"{exc}: send a JSON body with Content-Type: application/json."
+        return _reply(request, 400, "invalid", message)
     return _reply(request, exc.status_code, "http_error", str(exc))
 
 

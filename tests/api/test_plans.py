@@ -236,3 +236,11 @@ def test_changes_made_through_the_api_say_so_in_the_audit_trail(world, shop, cal
     page.post(f"/plans/{plan_id}/comment/", {"body": "from the page"})
     commented = AuditEvent.objects.filter(action="plan.comment").latest("pk")
     assert "via" not in commented.details
+
+
+def test_a_body_that_is_not_json_is_an_invalid_request(world, api_client):
+    client = api_client(world.users["developer"])
+    response = client.post("/api/v1/plans", "title=x", content_type="application/json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid" and "JSON body" in error["message"]
