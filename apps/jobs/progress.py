@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from celery.exceptions import Retry
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -114,13 +114,17 @@ class _Heartbeat(threading.Thread):
         self.run_id, self.every, self.stopping = run_id, every, threading.Event()
 
     def run(self) -> None:
+        """One missed beat (a locked table, a dropped connection) is not a dead worker:
+        it is logged and the next beat tries again; the reaper waits several beats."""
         try:
             while not self.stopping.wait(self.every):
-                Run.objects.filter(pk=self.run_id, state=Run.State.RUNNING).update(
-                    heartbeat_at=timezone.now()
-                )
-        except Exception:
-            logger.exception("heartbeat of run %s stopped", self.run_id)
+                try:
+                    Run.objects.filter(pk=self.run_id, state=Run.State.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except DatabaseError as exc:
+                    logger.warning("heartbeat of run %s missed: %s", self.run_id, exc)
+                    connections.close_all()  # the next beat opens a fresh connection
         finally:
             connections.close_all()  # this thread's own connections
 
