@@ -360,12 +360,28 @@ def write_output(path: str, text: str) -> None:
 
 def cmd_snapshot_pull(args: argparse.Namespace) -> int:
     from engine import ir
+    from engine.flo import normaliser
+    from engine.gcpause import paused
 
     learn_database = database_learner()
-    with open_session(args) as session:
-        name = pick_snapshot_database(args, session)
-        learned = learn_database(session, name)
-    text = ir.dumps(learned.snapshot)
+    helper = normaliser.start()  # sqlglot loads in it while this process connects
+    # with the helper this process parses no SQL, so it makes nothing cyclic: the
+    # collector would only walk the million live objects of a large schema again and again
+    quiet = paused() if helper is not None else contextlib.nullcontext()
+    texts: list[str] = []  # the JSON is written here while a child process hashes
+
+    def write_text(snapshot: Any) -> None:
+        with paused():  # a megabytes-long text from acyclic pieces: nothing to collect
+            texts.append(ir.dumps(snapshot))
+
+    try:
+        with quiet, open_session(args) as session:
+            name = pick_snapshot_database(args, session)
+            learned = learn_database(session, name, normaliser=helper, alongside=write_text)
+    finally:
+        if helper is not None:
+            helper.close()
+    text = texts[0]
     text = text if text.endswith("\n") else text + "\n"
     if args.output:
         write_output(args.output, text)

@@ -143,12 +143,14 @@ def parse_renames(values: list[str]) -> tuple[Any, ...]:
 
 
 def cmd_plan_diff(args: argparse.Namespace) -> int:
+    renames = parse_renames(args.rename)
+    # the planner (and sqlglot) is imported after the sides are under way: a live source
+    # side is learned by a child process, which can start before those imports
+    loaded = load_sides(args.source, args.target, args.dialect, normalise=not args.parse_only)
     from engine.planner import make_plan
     from engine.planner.lint import has_blocking
     from engine.planner.serial import dumps
 
-    renames = parse_renames(args.rename)
-    loaded = load_sides(args.source, args.target, args.dialect, normalise=not args.parse_only)
     plan = make_plan(
         loaded[0],
         loaded[1],
@@ -178,10 +180,10 @@ def load_sides(
     source: str, target: str, dialect: str | None, normalise: bool = True
 ) -> tuple[Any, Any]:
     """Both sides; two live URLs are learned at the same time (each on its own
-    connection: the servers work in parallel), then a .sql side takes its dialect from
+    connection, the target side in a child process: learning is GIL-bound Python, so two
+    threads would take turns -- `engine.forked`), then a .sql side takes its dialect from
     the other side (a desired-state file is written for the server it will go to)."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    from engine import forked
     from engine.planner.sources import is_url, load_source, normalise_through_server
 
     specs = (source, target)
@@ -189,8 +191,17 @@ def load_sides(
     out: list[Any] = [None, None]
     first = [i for i in (0, 1) if not is_sql[i]]
     if len(first) == 2 and all(is_url(s) for s in specs):
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            out = list(pool.map(load_source, specs))
+        from engine.ir.model import _pickle_reducers
+
+        # the child takes the target (no probes: a plan is made for the source's server),
+        # the shorter read, so its digests and its trip back overlap the source's probes
+        pending = forked.start(_learn_target, specs[1], reducers=_pickle_reducers())
+        try:
+            out[0] = load_source(specs[0])
+        except BaseException:
+            pending.cancel()
+            raise
+        out[1] = pending.result()
     else:
         for i in first:
             out[i] = load_source(specs[i])
@@ -205,6 +216,22 @@ def load_sides(
                 if note.startswith("no:"):
                     print(f"note: {specs[i]} read by the parser only ({note[4:]})", file=sys.stderr)
     return out[0], out[1]
+
+
+def _learn_target(spec: str) -> Any:
+    """A live target side with what make_plan asks of it, made in the process that
+    learned it (otherwise idle while the source side is read): its per-object digests
+    and its column-order-aside hash, from one pass over its objects."""
+    import dataclasses
+
+    from engine.ir.hashing import profile_hash_records
+    from engine.planner.apply_checks import object_digests
+    from engine.planner.sources import load_source
+
+    side = load_source(spec, probe=False)  # a plan uses the source's server's capabilities
+    unordered, records = profile_hash_records(side.snapshot, column_order=False)
+    digests = object_digests(side.snapshot, records)
+    return dataclasses.replace(side, digests=(side.snapshot, digests), unordered_hash=unordered)
 
 
 def plan_summary(plan: Any) -> str:

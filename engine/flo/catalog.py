@@ -83,10 +83,13 @@ def _as_text(value: Any) -> str | None:
 @functools.cache
 def _normalizer(kind: str):
     """The `engine.ir.normalize` function for a normalisation kind, as f(dialect, text)
-    (imported late: FLO must not import-cycle with the IR package)."""
-    from engine.ir import normalize
-
+    (imported late: FLO must not import-cycle with the IR package). The kinds that need
+    no SQL parser come from `engine.ir.normalize_text`, so reading them imports no sqlglot."""
     name = NORMALIZERS[kind]
+    if kind in TEXT_ONLY:
+        from engine.ir import normalize_text as normalize
+    else:
+        from engine.ir import normalize  # type: ignore[no-redef]
     if name == "tidy_code":
         return lambda dialect, text: normalize.tidy_code(text)
     return getattr(normalize, name)
@@ -104,6 +107,9 @@ NORMALIZERS = {
     "view": "normalize_view",
     "definition": "tidy_code",
 }
+#: the kinds whose function needs no SQL parser (`engine.ir.normalize_text`); the others
+#: parse with sqlglot, and may be normalised in a helper process (`engine.flo.normaliser`)
+TEXT_ONLY = frozenset({"type", "definition"})
 
 #: record kind -> the fields naming the object a record belongs to, checked against the
 #: data's "exclude_name_prefix" (the tool's own tables, triggers and trigger functions, the
@@ -168,7 +174,9 @@ class FieldSpec:
             return self._read_list(value, dialect, context)
         return self._convert(value, dialect, context)
 
-    def reader(self, index: dict[str, int], dialect: str, context: dict[str, str]):
+    def reader(
+        self, index: dict[str, int], dialect: str, context: dict[str, str], norm: Any = None
+    ):
         """`read` specialised once per query result: a function of the raw row tuple.
         Hot (every value of every catalog row): the common shapes -- a column as is, a
         stripped text, a normalised fragment -- skip the generic path's branches."""
@@ -180,16 +188,18 @@ class FieldSpec:
             return lambda row: None
         if self.conv == "list" or self.split is not None:
             return lambda row: self._read_list(row[pos], dialect, context)
+        if self.map is not None and not self.replace and self.conv == "text":
+            return self._mapped_text_reader(pos, dialect, context)
         if self.map is not None or self.replace:
-            return lambda row: self._convert(row[pos], dialect, context)
+            return lambda row: self._convert(row[pos], dialect, context, norm)
         if self.conv == "raw":
             return lambda row: row[pos]
         if self.conv in CONVERTERS and self.conv != "text":
             conv = CONVERTERS[self.conv]
             return lambda row: None if row[pos] is None else conv(row[pos])
-        strip, norm = self.strip, None
+        strip, fn = self.strip, None
         if self.conv in NORMALIZERS:
-            norm = _normalizer(self.conv)
+            fn = norm or _normalizer(self.conv)
 
         def read(row: tuple) -> Any:
             value = row[pos]
@@ -198,7 +208,26 @@ class FieldSpec:
             text = value if type(value) is str else _as_text(value)
             if strip:
                 text = text.strip()
-            return text if norm is None else norm(dialect, text)
+            return text if fn is None else fn(dialect, text)
+
+        return read
+
+    def _mapped_text_reader(self, pos: int, dialect: str, context: dict[str, str]):
+        """A mapped text field (a one-letter code -> a word): `_convert` gives the same
+        answer for the same text, so each distinct text is converted once."""
+        memo: dict[str, Any] = {}
+        convert = self._convert
+
+        def read(row: tuple) -> Any:
+            value = row[pos]
+            if value is None:
+                return None
+            key = value if value.__class__ is str else _as_text(value)
+            try:
+                return memo[key]
+            except KeyError:
+                out = memo[key] = convert(value, dialect, context)
+                return out
 
         return read
 
@@ -210,7 +239,8 @@ class FieldSpec:
         out = (as_item._convert(item, dialect, context) for item in items)
         return tuple(item for item in out if item not in (None, ""))
 
-    def _convert(self, value: Any, dialect: str, context: dict[str, str]) -> Any:
+    def _convert(self, value: Any, dialect: str, context: dict[str, str], norm: Any = None) -> Any:
+        """`norm`: the normaliser to call instead of this field's own (a deferring one)."""
         if self.map is not None and value is not None:
             value = self.map.get(_as_text(value), value)
         if value is None:
@@ -223,7 +253,7 @@ class FieldSpec:
         if self.strip:
             text = text.strip()
         if self.conv in NORMALIZERS:
-            return _normalizer(self.conv)(dialect, text)
+            return (norm or _normalizer(self.conv))(dialect, text)
         return text
 
 
@@ -467,10 +497,7 @@ def _apply_rules(records: Records, catalog: Catalog, context: dict[str, str]) ->
     compiled = [
         (
             rule,
-            [
-                (name, None if p is None else re.compile(_fill(p, context, True)))
-                for name, p in rule.when.items()
-            ],
+            [(name, _compile_when(p, context)) for name, p in rule.when.items()],
         )
         for rule in catalog.rules
     ]
@@ -481,7 +508,7 @@ def _apply_rules(records: Records, catalog: Catalog, context: dict[str, str]) ->
         owned = PREFIX_FIELDS.get(kind, PREFIX_FIELDS["*"]) if prefix else ()
         kept: dict[tuple, dict[str, Any]] = {}
         for key, values in groups.items():
-            if owned and any(str(values.get(f) or "").startswith(prefix) for f in owned):
+            if owned and _owned(values, owned, prefix):
                 continue
             dropped = False
             for rule, when in rules:
@@ -496,7 +523,19 @@ def _apply_rules(records: Records, catalog: Catalog, context: dict[str, str]) ->
     return out
 
 
-def _rule_matches(when: list[tuple[str, re.Pattern | None]], values: dict[str, Any]) -> bool:
+def _owned(values: dict[str, Any], fields: tuple[str, ...], prefix: str) -> bool:
+    """Does a field name one of the tool's own objects (`exclude_name_prefix`)?"""
+    for name in fields:
+        value = values.get(name)
+        if value and (value if value.__class__ is str else str(value)).startswith(prefix):
+            return True
+    return False
+
+
+def _rule_matches(when: list[tuple[str, re.Pattern | str | None]], values: dict[str, Any]) -> bool:
+    """`when` from `_compile_when`: a pattern, or the plain text a pattern without regex
+    syntax matches (compared as text: most rules name one object, and this runs for
+    every record of a large schema)."""
     for name, pattern in when:
         if name not in values:
             return False
@@ -504,9 +543,21 @@ def _rule_matches(when: list[tuple[str, re.Pattern | None]], values: dict[str, A
         if pattern is None:
             if value is not None:
                 return False
-        elif value is None or not pattern.fullmatch(str(value)):
+        elif value is None:
+            return False
+        elif pattern.__class__ is str:
+            if (value if value.__class__ is str else str(value)) != pattern:
+                return False
+        elif not pattern.fullmatch(str(value)):
             return False
     return True
+
+
+def _compile_when(pattern: str | None, context: dict[str, str]) -> re.Pattern | str | None:
+    if pattern is None:
+        return None
+    text = _fill(pattern, context, True)
+    return text if re.escape(text) == text else re.compile(text)
 
 
 def current_database(session: Any, catalog: Catalog) -> str | None:
@@ -533,10 +584,14 @@ def _lock_wait_error(exc: Any, catalog: Catalog, database: str) -> ServerError |
     )
 
 
-def read_catalog(session: Any, folder: str, dialect: str, database: str) -> Records:
+def read_catalog(
+    session: Any, folder: str, dialect: str, database: str, normaliser: Any = None
+) -> Records:
     """Run every catalog query of `folder` for `database` on `session` and return the
     grouped, quirk-corrected records. Reads only: the queries run inside the family's
-    read-only transaction when the data declares one (`read.begin` / `read.end`)."""
+    read-only transaction when the data declares one (`read.begin` / `read.end`).
+    `normaliser` (`engine.flo.normaliser.start()`): parse fragments in that helper process
+    while the rows are read; its answers are in place before the rules run."""
     from engine.flo.catalog_rows import Prefetch, map_rows
 
     catalog = load_catalog(folder)
@@ -559,7 +614,7 @@ def read_catalog(session: Any, folder: str, dialect: str, database: str) -> Reco
                 if result is None:  # nothing listed, nothing asked
                     continue
                 columns = list(result.column_names)
-                map_rows(spec, columns, result.rows, dialect, context, out)
+                map_rows(spec, columns, result.rows, dialect, context, out, normaliser)
     except ServerError as exc:
         clearer = _lock_wait_error(exc, catalog, database)
         if clearer is None:
@@ -568,4 +623,6 @@ def read_catalog(session: Any, folder: str, dialect: str, database: str) -> Reco
     finally:
         if catalog.end:
             session.query(catalog.end)
+    if normaliser is not None:
+        out = normaliser.resolve(out)
     return _apply_rules(out, catalog, context)

@@ -33,19 +33,29 @@ def map_rows(
     dialect: str,
     context: dict[str, str],
     out: Records,
+    normaliser: Any = None,
 ) -> None:
     """Group one query's rows into records. The record builders are specialised to the
     result's column positions once (`_builder`), so the per-row work is one dict display
-    per record (240,000 values for a 1,000-table schema)."""
+    per record (240,000 values for a 1,000-table schema). With a `normaliser`
+    (`engine.flo.normaliser`), parsed fragments of non-key fields are left as placeholders
+    for it, and what this query asked for is sent to it at the end."""
     index = {name: i for i, name in enumerate(columns)}  # a repeated name: the last, as dict(zip())
-    build = _builder(spec.fields, index, dialect, context)
+    deferred: list[str] = []  # fields left as placeholders for the normaliser
+    build = _builder(spec.fields, index, dialect, context, normaliser=normaliser, out=deferred)
     key_of = _builder({k: spec.fields[k] for k in spec.key}, index, dialect, context, tuple)
     kind_of = spec.record_from.reader(index, dialect, context) if spec.record_from else None
     collects = []
+    deferred_items: list[tuple[str, tuple[str, ...]]] = []
     for name, cs in spec.collect.items():
         when = [(index.get(col), want) for col, want in cs.when.items()]
         if cs.fields is not None:
-            collects.append((name, when, _builder(cs.fields, index, dialect, context), None))
+            item_deferred: list[str] = []
+            sub = _builder(cs.fields, index, dialect, context, normaliser=normaliser,
+                           out=item_deferred)  # fmt: skip
+            if item_deferred:
+                deferred_items.append((name, tuple(item_deferred)))
+            collects.append((name, when, sub, None))
         else:
             collects.append((name, when, None, cs.value.reader(index, dialect, context)))
     static = out.setdefault(spec.record, {}) if spec.record else None
@@ -72,6 +82,11 @@ def map_rows(
                 item = value(row)
                 if item is not None:
                     group[name].append(item)
+    if normaliser is not None:
+        if deferred or deferred_items:
+            kinds = [spec.record] if spec.record else list(out)
+            normaliser.note(kinds, tuple(deferred), tuple(deferred_items))
+        normaliser.push()
 
 
 def _builder(
@@ -80,9 +95,13 @@ def _builder(
     dialect: str,
     context: dict[str, str],
     shape: type = dict,
+    normaliser: Any = None,
+    out: list[str] | None = None,
 ):
     """A generated `row -> dict` (or tuple) of `fields`: plain columns are read inline,
-    the rest through their FieldSpec.reader. Generated because it is the inner loop."""
+    the rest through their FieldSpec.reader. Generated because it is the inner loop.
+    A `normaliser` takes the plain fragment fields it defers (never keys: no tuples);
+    their names are added to `out`."""
     scope: dict[str, Any] = {"_text": _as_text, "_strip": _strip_text, "D": dialect}
     scope.update(_bool=_as_bool, _int=_as_int)
     exprs = []
@@ -91,7 +110,19 @@ def _builder(
         plain = fs.split is None and fs.map is None and not fs.replace and fs.conv != "list"
         v = f"row[{pos}]"
         if pos is None or not plain:
-            scope[f"f{n}"] = fs.reader(index, dialect, context)
+            # a mapped or rewritten fragment (not a list: its items are filtered on the
+            # answer) may still be parsed by the normaliser
+            deferred = (
+                normaliser is not None
+                and pos is not None
+                and fs.split is None
+                and fs.conv in NORMALIZERS
+                and normaliser.defers(fs.conv)
+            )
+            late = normaliser.function(fs.conv) if deferred else None
+            scope[f"f{n}"] = fs.reader(index, dialect, context, norm=late)
+            if deferred and out is not None:
+                out.append(name)
             expr = f"f{n}(row)"
         elif fs.conv == "raw":
             expr = v
@@ -104,7 +135,10 @@ def _builder(
                 f"({v}.strip() if {v}.__class__ is str else None if {v} is None else _strip({v}))"
             )
         elif fs.conv in NORMALIZERS:
-            scope[f"n{n}"] = _normalizer(fs.conv)
+            deferred = normaliser is not None and normaliser.defers(fs.conv)
+            scope[f"n{n}"] = normaliser.function(fs.conv) if deferred else _normalizer(fs.conv)
+            if deferred and out is not None:
+                out.append(name)
             text = f"({v} if {v}.__class__ is str else _text({v}))"
             text = f"{text}.strip()" if fs.strip else text
             expr = f"(None if {v} is None else n{n}(D, {text}))"

@@ -14,15 +14,18 @@ from `engine.ir.parse_ddl` of it when the catalog left them empty ("ddl_fill").
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import functools
 import importlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.flo.catalog import Records, load_catalog, read_catalog
+from engine.gcpause import paused
 from engine.ir import model
 from engine.ir.canonical import sort_snapshot, with_source
 from engine.wirevm.packs import registry_entry
@@ -79,25 +82,34 @@ def _builder(cls: type, with_extra: bool):
     """A generated `(values, extra) -> cls` for one IR class: fields by name, lists as
     tuples, None -> the IR default where the field has one; `extra` (given values) wins.
     Generated because it runs for every object of a large schema (18,000 for 1,000
-    tables); the variant without `extra` (columns, index parts, keys) skips its checks."""
-    lines = ["def build(values, extra):", "    kw = {}", "    get = values.get"]
-    for f in dataclasses.fields(cls):
-        skip_none = "v is None or " if f.default is not dataclasses.MISSING else ""
+    tables); the variant without `extra` (columns, index parts, keys) skips its checks.
+    The record is filled slot by slot (what the frozen class's __init__ does, without
+    the call and keyword dict): IR records have no __post_init__ (a test checks)."""
+    fields = dataclasses.fields(cls)
+    scope: dict[str, Any] = {"cls": cls, "MISSING": _MISSING, "new": object.__new__}
+    lines = ["def build(values, extra):", "    get = values.get", "    o = new(cls)"]
+    for i, f in enumerate(fields):
+        scope[f"S{i}"] = cls.__dict__[f.name].__set__  # the slot's member descriptor
         pad = ""
         if with_extra:
-            lines += [
-                f"    if {f.name!r} in extra:",
-                f"        kw[{f.name!r}] = extra[{f.name!r}]",
-                "    else:",
-            ]
+            lines += [f"    if {f.name!r} in extra:", f"        v = extra[{f.name!r}]", "    else:"]
             pad = "    "
-        lines += [
-            f"    {pad}v = get({f.name!r}, MISSING)",
-            f"    {pad}if not ({skip_none}v is MISSING):",
-            f"    {pad}    kw[{f.name!r}] = tuple(v) if v.__class__ is list else v",
-        ]
-    lines.append("    return cls(**kw)")
-    scope: dict[str, Any] = {"cls": cls, "MISSING": _MISSING}
+        lines.append(f"    {pad}v = get({f.name!r}, MISSING)")
+        if f.default is not dataclasses.MISSING:
+            scope[f"D{i}"] = f.default
+            lines.append(f"    {pad}if v is None or v is MISSING:")
+            lines.append(f"    {pad}    v = D{i}")
+        elif f.default_factory is not dataclasses.MISSING:
+            scope[f"F{i}"] = f.default_factory
+            lines.append(f"    {pad}if v is MISSING:")
+            lines.append(f"    {pad}    v = F{i}()")
+        else:
+            lines.append(f"    {pad}if v is MISSING:")
+            lines.append(f"    {pad}    raise TypeError('{cls.__name__}: missing {f.name}')")
+        lines.append(f"    {pad}elif v.__class__ is list:")
+        lines.append(f"    {pad}    v = tuple(v)")
+        lines.append(f"    S{i}(o, v)")
+    lines.append("    return o")
     exec(compile("\n".join(lines) + "\n", f"<build {cls.__name__}>", "exec"), scope)
     return scope["build"]
 
@@ -118,7 +130,7 @@ def _index(values: dict[str, Any]) -> model.Index:
 
 def _table_options(values: dict[str, Any], dialect: str) -> tuple[tuple[str, str], ...]:
     """Fields named `option.<key>` -> the table's options, defaults dropped by the IR."""
-    from engine.ir.normalize import normalize_table_options  # sqlglot: import when needed
+    from engine.ir.normalize_text import normalize_table_options
 
     prefix = "option."
     pairs = [(k[len(prefix) :], v) for k, v in values.items() if k.startswith(prefix) and v]
@@ -181,7 +193,7 @@ def assemble(records: Records, dialect: str) -> model.Snapshot:
                 values = {**values, "events": sorted(values.get("events") or ())}
             built = _build(CLASSES[kind], values)
             if kind == "sequence":
-                from engine.ir.normalize import normalize_sequence
+                from engine.ir.normalize_text import normalize_sequence
 
                 built = normalize_sequence(dialect, built)
             top[attr].append(built)
@@ -342,7 +354,12 @@ def _import_in_background(module: str) -> None:
 
 
 def learn_database(
-    session: Any, database: str, *, server_fingerprint: str | None = None
+    session: Any,
+    database: str,
+    *,
+    server_fingerprint: str | None = None,
+    normaliser: Any = None,
+    alongside: Callable[[model.Snapshot], Any] | None = None,
 ) -> LearnedDatabase:
     """Read `database`'s catalog through `session` (read-only) into a LearnedDatabase.
 
@@ -350,15 +367,43 @@ def learn_database(
     `database.switch`); others read it by name from their information schema. The
     snapshot's `source.server` is the server's fingerprint (`learn_server(...).fingerprint`;
     pass it when already known, else it is read with three small queries).
+    `normaliser`: an `engine.flo.normaliser.start()` helper to parse fragments in (one
+    use; a one-shot command starts it before connecting, so sqlglot loads meanwhile).
+    `alongside(snapshot)`: work on the finished snapshot (writing it) done here while the
+    profile hash is computed in a forked child (`engine.forked`; a thread where forking
+    is not safe): the two are the last and longest steps of `sqlx snapshot:pull`.
     """
     from engine.flo.server import server_fingerprint as fingerprint_of_server
-    from engine.ir.hashing import profile_hash
 
     folder, dialect = family_of(session)
     load_catalog(folder)  # fail early on broken data, before touching the server
-    _import_in_background("engine.ir.normalize")  # sqlglot: ~0.2 s, overlapped with the reads
+    if normaliser is None:  # sqlglot: ~0.2 s, overlapped with the reads
+        _import_in_background("engine.ir.normalize")
     server = server_fingerprint or fingerprint_of_server(session)  # before the read txn
-    records = read_catalog(session, folder, dialect, database)
+    # with a helper this process parses no SQL: nothing cyclic is made while reading
+    reading = paused() if normaliser is not None else contextlib.nullcontext()
+    try:
+        with reading:
+            records = read_catalog(session, folder, dialect, database, normaliser)
+    finally:
+        if normaliser is not None:
+            normaliser.close()
+    with paused():
+        return _finish(records, database, dialect, folder, server, alongside)
+
+
+def _finish(
+    records: Records,
+    database: str,
+    dialect: str,
+    folder: str,
+    server: str,
+    alongside: Callable[[model.Snapshot], Any] | None = None,
+) -> LearnedDatabase:
+    """Records -> IR snapshot, stats, source and profile hash (no SQL parsing here,
+    except a family's stored DDL, `ddl_fill`)."""
+    from engine.ir.hashing import profile_hash
+
     warnings: list[str] = []
     snapshot = assemble(records, dialect)
     fill = load_catalog(folder).raw.get("ddl_fill", {})
@@ -372,6 +417,16 @@ def learn_database(
         source["warnings"] = warnings
     # sorted already, and known so: hashing and writing it do not sort 1,000 tables again
     snapshot = with_source(snapshot, source=source, stats=stats)
-    return LearnedDatabase(
-        name=database, snapshot=snapshot, profile_hash=profile_hash(snapshot), stats=stats
-    )
+    if alongside is None:
+        digest = profile_hash(snapshot)
+    else:
+        from engine import forked
+
+        pending = forked.start(profile_hash, snapshot)
+        try:
+            alongside(snapshot)
+        except BaseException:
+            pending.cancel()
+            raise
+        digest = pending.result()
+    return LearnedDatabase(name=database, snapshot=snapshot, profile_hash=digest, stats=stats)

@@ -70,16 +70,27 @@ def _sort_table(t: model.Table) -> model.Table:
 
 #: the last snapshots sort_snapshot produced (records have slots: no weak references):
 #: sorting one again returns it as is -- learn, hash and write would otherwise sort a
-#: 1,000-table snapshot three times. Bounded, so at most two snapshots are kept alive.
+#: 1,000-table snapshot three times. Bounded, so at most four snapshots are kept alive
+#: (a plan holds both sides, each also with its columns in name order).
 _CANONICAL: list[Snapshot] = []
+_KEEP = 4
+
+
+def is_canonical(s: Snapshot) -> bool:
+    """Known to be in canonical order already (made by sort_snapshot, lately)."""
+    return any(known is s for known in _CANONICAL)
+
+
+def _remember(out: Snapshot) -> None:
+    _CANONICAL[:] = [out, *_CANONICAL[: _KEEP - 1]]
 
 
 def sort_snapshot(s: Snapshot) -> Snapshot:
     """`s` with every unordered collection in canonical order (idempotent)."""
-    if any(known is s for known in _CANONICAL):
+    if is_canonical(s):
         return s
     out = _sort(s)
-    _CANONICAL[:] = [out, *_CANONICAL[:1]]
+    _remember(out)
     return out
 
 
@@ -87,8 +98,18 @@ def with_source(s: Snapshot, *, source: dict, stats: dict) -> Snapshot:
     """`s` with new `source` and `stats` (which no order depends on): a canonical `s`
     gives a snapshot known canonical too, so it is not sorted again."""
     out = dataclasses.replace(s, source=dict(source), stats=dict(stats))
-    if any(known is s for known in _CANONICAL):
-        _CANONICAL[:] = [out, *_CANONICAL[:1]]
+    if is_canonical(s):
+        _remember(out)
+        return out
+    return sort_snapshot(out)
+
+
+def with_tables(s: Snapshot, tables: tuple) -> Snapshot:
+    """`s` with `tables` in the same order and with the same sorted collections, only
+    ordered ones (columns) changed: a canonical `s` gives one known canonical too."""
+    out = dataclasses.replace(s, tables=tables)
+    if is_canonical(s):
+        _remember(out)
         return out
     return sort_snapshot(out)
 
@@ -225,12 +246,25 @@ def hash_text(snapshot: Snapshot) -> str:
     """The compact text `engine.ir.hashing` hashes: byte for byte
     `json.dumps(hash_document(s), sort_keys=True, separators=(",", ":"), ensure_ascii=False)`
     (no source, stats or column raw_type), written straight from the records."""
+    return hash_text_records(snapshot)[0]
+
+
+def hash_text_records(snapshot: Snapshot) -> tuple[str, dict[str, list[str]]]:
+    """`hash_text(s)` and, per collection, each record's text in it (`record_text` of each,
+    in the canonical order): the planner's per-object digests and a hash in one pass."""
     s = sort_snapshot(snapshot)
     w = _COMPACT
     parts = {"format": w.value(SNAPSHOT_FORMAT, "")}
+    records: dict[str, list[str]] = {}
     for name in _record_fields(Snapshot):
-        parts[name] = w.value(getattr(s, name), "")
-    return "{" + ",".join(f"{_estr(k)}:{parts[k]}" for k in sorted(parts)) + "}"
+        value = getattr(s, name)
+        if value.__class__ is tuple:  # as w.value writes a tuple, keeping the pieces
+            texts = records[name] = [w.value(x, "") for x in value]
+            parts[name] = "[" + ",".join(texts) + "]"
+        else:
+            parts[name] = w.value(value, "")
+    text = "{" + ",".join(f"{_estr(k)}:{parts[k]}" for k in sorted(parts)) + "}"
+    return text, records
 
 
 def record_text(record: Any) -> str:

@@ -17,18 +17,49 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
-from engine.ir.canonical import hash_text, to_json
+from engine.ir.canonical import hash_text, hash_text_records, to_json, with_tables
 from engine.ir.model import Snapshot
+
+#: the last (snapshot, columns_by_name(snapshot)) pairs: a plan asks for both sides'
+#: column-order-aside form twice (its unordered hash and its per-object digests)
+_BY_NAME: list[tuple[Snapshot, Snapshot]] = []
+
+
+def _by_name(t):
+    names = [c.name for c in t.columns]
+    if names == sorted(names):
+        return t
+    return dataclasses.replace(t, columns=tuple(sorted(t.columns, key=lambda c: c.name)))
 
 
 def columns_by_name(snapshot: Snapshot) -> Snapshot:
-    return dataclasses.replace(
-        snapshot,
-        tables=tuple(
-            dataclasses.replace(t, columns=tuple(sorted(t.columns, key=lambda c: c.name)))
-            for t in snapshot.tables
-        ),
-    )
+    for known, out in _BY_NAME:
+        if known is snapshot:
+            return out
+    out = with_tables(snapshot, tuple(_by_name(t) for t in snapshot.tables))
+    _BY_NAME[:] = [(snapshot, out), *_BY_NAME[:1]]
+    return out
+
+
+def profile_hash_records(
+    snapshot: Snapshot, *, column_order: bool = True
+) -> tuple[str, dict[str, list[str]]]:
+    """`profile_hash(...)` and each record's compact text in the hashed document
+    (`canonical.hash_text_records`), for per-object digests without a second pass."""
+    if not column_order:
+        snapshot = columns_by_name(snapshot)
+    for known, answer in _RECORDS:
+        if known is snapshot:
+            return answer
+    text, records = hash_text_records(snapshot)
+    answer = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest(), records
+    _RECORDS[:] = [(snapshot, answer)]
+    return answer
+
+
+#: the last answer of profile_hash_records (a plan's target side is hashed this way while
+#: the other side is still being learned, then asked again by make_plan)
+_RECORDS: list[tuple[Snapshot, tuple[str, dict[str, list[str]]]]] = []
 
 
 def hash_document(snapshot: Snapshot, *, column_order: bool = True) -> dict:

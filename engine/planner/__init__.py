@@ -38,7 +38,7 @@ def make_plan(
     strategies stay conservative and say so. Declared renames: `renames` plus any
     annotations in a .sql target.
     """
-    from engine.ir.hashing import profile_hash
+    from engine.ir.hashing import profile_hash, profile_hash_records
     from engine.planner import diff, lint, online, risk
     from engine.planner.apply_checks import object_digests
 
@@ -59,11 +59,20 @@ def make_plan(
     ops = diff.diff(from_snap, to_snap, context)
     ops = online.choose(ops, context)
     ops = tuple(dataclasses.replace(op, risk=risk.assess(op, context)) for op in ops)
+    # the target's column-order-aside document is hashed once: its hash and the texts of
+    # its objects (their digests), unless the process that learned it made both already;
+    # a learned side's profile hash is known already
+    if target.digests is not None and target.digests[0] is to_snap and target.unordered_hash:
+        unordered_hash, to_digests = target.unordered_hash, target.digests[1]
+    else:
+        unordered_hash, to_records = profile_hash_records(to_snap, column_order=False)
+        to_digests = object_digests(to_snap, to_records)
+    same_target = to_snap is target.snapshot and target.profile_hash
     plan = Plan(
         dialect=context.dialect,
         source_hash=source.profile_hash or profile_hash(from_snap),
-        target_hash=profile_hash(to_snap),
-        target_hash_unordered=profile_hash(to_snap, column_order=False),
+        target_hash=target.profile_hash if same_target else profile_hash(to_snap),
+        target_hash_unordered=unordered_hash,
         operations=ops,
         renames=context.renames,
         suspected_renames=diff.suspected_renames(from_snap, to_snap, context),
@@ -71,13 +80,22 @@ def make_plan(
         source={
             # a digest per object of both sides: apply names what drifted, object by
             # object, without the plan carrying whole snapshots (megabytes at scale)
-            "from": {**source.describe(), "objects": object_digests(from_snap)},
-            "to": {**target.describe(), "objects": object_digests(to_snap)},
+            "from": {**source.describe(), "objects": _digests(source, from_snap)},
+            "to": {**target.describe(), "objects": to_digests},
             "created_at": datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
             "tool": _tool_version(),
         },
     )
     return dataclasses.replace(plan, findings=lint.check(plan, context))
+
+
+def _digests(side: Source, snapshot) -> dict:
+    """The side's per-object digests: computed already where the side was learned."""
+    from engine.planner.apply_checks import object_digests
+
+    if side.digests is not None and side.digests[0] is snapshot:
+        return side.digests[1]
+    return object_digests(snapshot)
 
 
 def _in_dialect(snapshot, dialect: str):

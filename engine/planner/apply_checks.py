@@ -201,25 +201,29 @@ def describe_drift(expected: Snapshot, live: Snapshot) -> list[str]:
     return lines
 
 
-def object_digests(snapshot: Snapshot) -> dict[str, str]:
+def object_digests(snapshot: Snapshot, records: dict[str, list[str]] | None = None) -> dict:
     """ "<kind> <key>" -> a short digest of that object's part of the hash document.
 
     Plans carry these for both sides instead of whole snapshots (a 1,000-table snapshot is
     megabytes; its digests are tens of kilobytes), which is enough to say WHICH objects
-    drifted; the field-level detail comes from a snapshot when one is at hand."""
-    from engine.ir.canonical import record_text, sort_snapshot
-    from engine.ir.hashing import columns_by_name
+    drifted; the field-level detail comes from a snapshot when one is at hand.
+    `records`: the texts `profile_hash_records(snapshot, column_order=False)` gave, when
+    the caller hashed that document already (each object is then written once)."""
+    from engine.ir.canonical import sort_snapshot
+    from engine.ir.hashing import columns_by_name, profile_hash_records
 
     snap = sort_snapshot(columns_by_name(snapshot))  # column order aside, as verification
+    if records is None:
+        records = profile_hash_records(snap)[1]
     out = {}
+    sha256 = hashlib.sha256
     for coll in COLLECTIONS:
         kind = coll[:-1] if coll.endswith("s") else coll
-        for item in getattr(snap, coll):
+        for item, text in zip(getattr(snap, coll), records[coll], strict=True):
             key = _key(
                 {f: getattr(item, f, None) for f in ("schema", "table", "name", "arguments")}
             )
-            text = record_text(item)
-            out[f"{kind} {key}"] = hashlib.sha256(text.encode()).hexdigest()[:16]
+            out[f"{kind} {key}"] = sha256(text.encode()).hexdigest()[:16]
     return out
 
 

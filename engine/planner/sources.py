@@ -42,6 +42,12 @@ class Source:
     url: str | None = None
     #: the snapshot's profile hash when the reader already computed it (FLO does)
     profile_hash: str | None = None
+    #: (snapshot, `apply_checks.object_digests(snapshot)`) when already computed (by the
+    #: process that learned this side, in parallel with the other: `sqlx plan:diff`); used
+    #: only while `snapshot` is still this side's snapshot
+    digests: tuple[Snapshot, dict] | None = field(default=None, compare=False)
+    #: profile_hash(snapshot, column_order=False), made with `digests` (same snapshot)
+    unordered_hash: str | None = field(default=None, compare=False)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -64,10 +70,14 @@ def load_source(
     dialect: str | None = None,
     database: str | None = None,
     connect_options: dict | None = None,
+    probe: bool = True,
 ) -> Source:
-    """Read one side. `dialect` is needed for a .sql file (PlanError without it)."""
+    """Read one side. `dialect` is needed for a .sql file (PlanError without it).
+    `probe=False`: a live side whose capabilities nobody asks for (a plan's target:
+    plans are made for the source's server) skips FLO's probes, about 140 small
+    queries; its server fingerprint is read all the same."""
     if is_url(spec):
-        return _live(spec, database, connect_options or {})
+        return _live(spec, database, connect_options or {}, probe)
     if spec.endswith(".json"):
         return _snapshot_file(spec)
     return _ddl_file(spec, dialect)
@@ -120,24 +130,26 @@ def _ddl_file(path: str, dialect: str | None) -> Source:
     )
 
 
-def _live(url: str, database: str | None, options: dict) -> Source:
+def _live(url: str, database: str | None, options: dict, probe: bool = True) -> Source:
     from engine import connect
     from engine.flo import learn_server, list_databases
     from engine.flo.database import learn_database
+    from engine.flo.server import server_fingerprint
     from engine.planner.online import capabilities_of
     from engine.url import mask_url
 
     with connect(url, **options) as session:
-        server = learn_server(session)
+        server = learn_server(session) if probe else None
+        fingerprint = server.fingerprint if server is not None else server_fingerprint(session)
         name = database or session.cfg.database or _default_database(session, list_databases)
-        learned = learn_database(session, name, server_fingerprint=server.fingerprint)
+        learned = learn_database(session, name, server_fingerprint=fingerprint)
     snapshot = learned.snapshot
-    source = {**snapshot.source, "server": server.fingerprint, "url": mask_url(url)}
+    source = {**snapshot.source, "server": fingerprint, "url": mask_url(url)}
     return Source(
         kind="live",
         label=mask_url(url),
         snapshot=dataclasses.replace(snapshot, source=source),
-        capabilities=capabilities_of(server),
+        capabilities=capabilities_of(server) if server is not None else {},
         url=url,
         profile_hash=learned.profile_hash,
     )

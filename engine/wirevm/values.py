@@ -151,6 +151,10 @@ def make_text(encoding: str = "utf-8", errors: str = "strict") -> Decoder:
         codecs.lookup_error(errors)
     except LookupError:
         raise PackError(f"text decoder: unknown encoding or error handler {encoding!r}") from None
+    if codec == "utf-8" and errors == "strict" and _UTF8_TEXT:
+        # one shared decoder: `rowgen` inlines the registered one (`bytes.decode()`), which
+        # it recognises by identity, so a type map's "text" must not be a fresh copy
+        return _UTF8_TEXT[0]
 
     def decode_text(raw: bytes) -> str:
         try:
@@ -161,7 +165,9 @@ def make_text(encoding: str = "utf-8", errors: str = "strict") -> Decoder:
     return decode_text
 
 
+_UTF8_TEXT: list[Decoder] = []
 DECODERS["text"] = make_text()
+_UTF8_TEXT.append(DECODERS["text"])
 #: MySQL JSON: both PyMySQL and mysql-connector return the document as str.
 DECODERS["json_text"] = make_text()
 
