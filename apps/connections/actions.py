@@ -237,3 +237,55 @@ def do_save_policy(workspace, user, name: str, *, policy=None, **fields) -> Conn
     except IntegrityError:
         raise ActionRefused(f"A policy named “{name}” already exists.") from None
     return target
+
+
+# --- long work on a connection: runs ----------------------------------------------------------
+
+MAX_DATABASE_NAME = 200  # DatabaseSchema.name
+MAX_LABEL = 200  # Snapshot.label
+
+
+def do_start_learn(connection: Connection, user, databases=()):
+    """Queue a learn of the server and all its databases, or just `databases` (names,
+    duplicates and blanks dropped): the Studio's "Learn now" and the API's learn."""
+    from apps.jobs.actions import do_start_run
+
+    names = list(dict.fromkeys(n.strip() for n in databases if n and n.strip()))
+    if bad := [n for n in names if len(n) > MAX_DATABASE_NAME or not n.isprintable()]:
+        raise ActionRefused(f"Not a database name: {bad[0][:MAX_DATABASE_NAME]!r}.")
+    return do_start_run(
+        connection.workspace,
+        user,
+        "learn",
+        target=connection,
+        params={"databases": names} if names else {},
+        task="nublox.jobs.learn",
+    )
+
+
+def do_start_snapshot(database, user, label: str = ""):
+    """Queue a learn of one database that keeps a labelled snapshot of it."""
+    from apps.jobs.actions import do_start_run
+
+    connection = database.connection
+    return do_start_run(
+        connection.workspace,
+        user,
+        "snapshot",
+        target=connection,
+        params={"database": database.name, "label": " ".join(label.split())[:MAX_LABEL]},
+        task="nublox.jobs.snapshot",
+    )
+
+
+def do_start_test(connection: Connection, user):
+    """Queue "test connection" as a run (the page runs it inline, scripts poll the run)."""
+    from apps.jobs.actions import do_start_run
+
+    return do_start_run(
+        connection.workspace,
+        user,
+        "test_connection",
+        target=connection,
+        task="nublox.jobs.test_connection",
+    )

@@ -11,15 +11,12 @@ from apps.connections import actions
 from apps.connections.access import get_connection_for
 from apps.connections.diagnose import test_connection
 from apps.connections.forms import ConnectionForm, PolicyForm
-from apps.jobs.actions import do_start_run
 from apps.studio.dashboard import dashboard_context
 from apps.studio.explore import capabilities
 from apps.studio.explore.views import database_nodes
 from apps.workspaces.access import requires
 from apps.workspaces.actions import ActionRefused
 from apps.workspaces.permissions import Action
-
-MAX_NAME = 200  # DatabaseSchema.name
 
 
 @requires(Action.VIEW)
@@ -61,19 +58,12 @@ def connection_learn(request, connection_id: int):
     named in `more`, comma separated), as a run, and show its live page."""
     connection = get_connection_for(request, connection_id, Action.MANAGE_CONNECTIONS)
     chosen = request.POST.getlist("databases") + request.POST.get("more", "").split(",")
-    names = list(dict.fromkeys(n.strip() for n in chosen if n.strip()))
-    if bad := [n for n in names if len(n) > MAX_NAME or not n.isprintable()]:
-        messages.error(request, f"Not a database name: {bad[0][:MAX_NAME]!r}.")
+    try:
+        run = actions.do_start_learn(connection, request.user, chosen)
+    except ActionRefused as exc:
+        messages.error(request, str(exc))
         return redirect("connection_detail", connection_id=connection.pk)
-    params = {"databases": names} if names else {}
-    run = do_start_run(
-        request.workspace,
-        request.user,
-        "learn",
-        target=connection,
-        params=params,
-        task="nublox.jobs.learn",
-    )
+    names = run.params.get("databases")
     which = ", ".join(names) if names else "all databases"
     messages.info(request, f"Learning “{connection.name}” ({which}) has started.")
     return redirect("run_detail", run_id=run.pk)

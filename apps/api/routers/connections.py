@@ -32,7 +32,6 @@ from apps.api.schemas_conn import (
 from apps.connections import actions
 from apps.connections.access import get_connection_for
 from apps.connections.models import Connection
-from apps.jobs.actions import do_start_run
 from apps.studio.explore import capabilities
 from apps.workspaces.permissions import Action
 
@@ -176,14 +175,7 @@ def delete_connection(request, connection_id: ObjectId):
 def test_connection(request, connection_id: ObjectId, response: HttpResponse):
     require_api(request, Action.MANAGE_CONNECTIONS)
     connection = get_connection_for(request, connection_id, Action.MANAGE_CONNECTIONS)
-    run = do_start_run(
-        request.workspace,
-        request.user,
-        "test_connection",
-        target=connection,
-        task="nublox.jobs.test_connection",
-    )
-    return accepted(response, run)
+    return accepted(response, actions.do_start_test(connection, request.user))
 
 
 @router.post(
@@ -197,16 +189,8 @@ def learn_connection(
 ):
     require_api(request, Action.MANAGE_CONNECTIONS)
     connection = get_connection_for(request, connection_id, Action.MANAGE_CONNECTIONS)
-    databases = list(dict.fromkeys(payload.databases)) if payload and payload.databases else []
-    run = do_start_run(
-        request.workspace,
-        request.user,
-        "learn",
-        target=connection,
-        params={"databases": databases} if databases else {},
-        task="nublox.jobs.learn",
-    )
-    return accepted(response, run)
+    databases = payload.databases if payload and payload.databases else ()
+    return accepted(response, actions.do_start_learn(connection, request.user, databases))
 
 
 @router.get(

@@ -18,8 +18,8 @@ from apps.api.pagination import Page, PageQuery, cursor_page
 from apps.api.routers.runs import accepted
 from apps.api.schemas_conn import RunStarted
 from apps.api.schemas_plans import SnapshotFilters, SnapshotIn, SnapshotOut
+from apps.connections.actions import do_start_snapshot
 from apps.connections.models import DatabaseSchema, Snapshot
-from apps.jobs.actions import do_start_run
 from apps.workspaces.permissions import Action
 
 router = Router(tags=["snapshots"])
@@ -73,15 +73,7 @@ def list_snapshots(request, filters: Query[SnapshotFilters], page: Query[PageQue
 def take_snapshot(request, payload: SnapshotIn, response: HttpResponse):
     require_api(request, Action.PLAN)
     database = database_for(request, payload.database_id)
-    run = do_start_run(
-        request.workspace,
-        request.user,
-        "snapshot",
-        target=database.connection,
-        params={"database": database.name, "label": " ".join(payload.label.split())},
-        task="nublox.jobs.snapshot",
-    )
-    return accepted(response, run)
+    return accepted(response, do_start_snapshot(database, request.user, payload.label))
 
 
 @router.get(

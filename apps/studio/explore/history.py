@@ -15,14 +15,13 @@ from django.views.decorators.http import require_POST
 
 from apps.connections import snapshots
 from apps.connections.access import get_connection_for
+from apps.connections.actions import do_start_snapshot
 from apps.connections.models import Snapshot
-from apps.jobs.actions import do_start_run
 from apps.studio.explore.views import url_for
 from apps.workspaces.access import requires
 from apps.workspaces.permissions import Action, can
 
 PAGE_SIZE = 50
-MAX_LABEL = 200
 
 
 def _database(request, connection_id: int, action: Action):
@@ -57,15 +56,7 @@ def snapshot_take(request, connection_id: int):
     if database is None:
         messages.error(request, "Choose a learned database of this connection.")
         return redirect(url_for("explore_tree", connection))
-    label = " ".join(request.POST.get("label", "").split())[:MAX_LABEL]
-    run = do_start_run(
-        request.workspace,
-        request.user,
-        "snapshot",
-        target=connection,
-        params={"database": database.name, "label": label},
-        task="nublox.jobs.snapshot",
-    )
+    run = do_start_snapshot(database, request.user, request.POST.get("label", ""))
     messages.info(request, f"Taking a snapshot of {database.name}.")
     return redirect("run_detail", run_id=run.pk)
 
