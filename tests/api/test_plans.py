@@ -5,9 +5,6 @@ snapshots (history, exact document, taking one, planning towards one)."""
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
-
 import pytest
 
 from apps.connections.models import Snapshot
@@ -17,6 +14,7 @@ from engine import ir
 from tests.connections.conftest import _file_databases_in_tmp, sqlite_file  # noqa: F401
 from tests.plans.conftest import learned
 from tests.plans.factories import stored_plan
+from tests.plans.test_flow import customer_columns, execute
 from tests.plans.test_sources import licensed  # noqa: F401  (fixture)
 
 DESIRED = (
@@ -44,12 +42,6 @@ def call(api_client, django_capture_on_commit_callbacks, eager_celery):
 @pytest.fixture
 def shop(world, sqlite_file):  # noqa: F811
     return learned(world.acme, world.users["owner"], sqlite_file)
-
-
-def _alter(url: str, sql: str) -> None:
-    with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as db:
-        db.execute(sql)
-        db.commit()
 
 
 def test_the_review_loop(world, shop, call, sqlite_file):  # noqa: F811
@@ -86,8 +78,7 @@ def test_the_review_loop(world, shop, call, sqlite_file):  # noqa: F811
     assert run["state"] == "succeeded", run
     assert run["marks"] == {f"op:{plan['operations'][0]['id']}": "done"}
     assert call(dev, "get", f"/plans/{plan_id}").json()["state"] == "applied"
-    with contextlib.closing(sqlite3.connect(sqlite_file.removeprefix("sqlite:///"))) as db:
-        assert "nickname" in {row[1] for row in db.execute("PRAGMA table_info(customer)")}
+    assert "nickname" in customer_columns("sqlite_file", sqlite_file)
 
     conflict = call(dev, "post", f"/plans/{plan_id}/apply", {})
     assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "plan_state"
@@ -128,7 +119,7 @@ def test_drift_is_a_409_before_anything_is_queued(world, shop, call, sqlite_file
     body = {"title": "Nicknames", "target_database_id": shop.pk,
             "source": {"kind": "sql", "sql": DESIRED}}  # fmt: skip
     plan_id = call(dev, "post", "/plans", body).json()["plan"]["id"]
-    _alter(sqlite_file, "CREATE TABLE sneaky (id INTEGER PRIMARY KEY)")
+    execute("sqlite_file", sqlite_file, "CREATE TABLE sneaky (id INTEGER PRIMARY KEY)")
     refused = call(dev, "post", f"/plans/{plan_id}/apply", {})
     assert refused.status_code == 409, refused.content
     error = refused.json()["error"]
@@ -211,7 +202,7 @@ def test_snapshots(world, shop, call, sqlite_file):  # noqa: F811
     manual = call(dev, "get", "/snapshots?origin=manual").json()["items"]
     assert [s["id"] for s in manual] == [kept.pk]
 
-    _alter(sqlite_file, "ALTER TABLE customer ADD COLUMN later TEXT")
+    execute("sqlite_file", sqlite_file, "ALTER TABLE customer ADD COLUMN later TEXT")
     body = {"title": "Back", "target_database_id": shop.pk,
             "source": {"kind": "snapshot", "snapshot_id": kept.pk}}  # fmt: skip
     plan_id = call(dev, "post", "/plans", body).json()["plan"]["id"]

@@ -4,9 +4,7 @@ lead to it; the form's "start from the current schema"; older platform data migr
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
 
 import pytest
 
@@ -16,12 +14,7 @@ from apps.jobs.models import Run
 from apps.plans.models import Plan
 from engine import ir
 from tests.plans.conftest import learned
-
-
-def _alter(url: str, sql: str) -> None:
-    with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as db:
-        db.execute(sql)
-        db.commit()
+from tests.plans.test_flow import execute
 
 
 def test_learning_keeps_one_row_per_schema_version(world, acme, owner, sqlite_file):
@@ -34,7 +27,7 @@ def test_learning_keeps_one_row_per_schema_version(world, acme, owner, sqlite_fi
     learn_connection(shop.connection, owner)  # nothing changed: no new row
     assert shop.snapshots.count() == 1
 
-    _alter(sqlite_file, "ALTER TABLE customer ADD COLUMN nickname TEXT")
+    execute("sqlite_file", sqlite_file, "ALTER TABLE customer ADD COLUMN nickname TEXT")
     learn_connection(shop.connection, owner)
     shop.refresh_from_db()
     assert shop.snapshots.count() == 2
@@ -114,7 +107,7 @@ def test_planning_from_a_snapshot_uses_that_version(world, acme, owner, sqlite_f
     """The plan leads to the snapshot chosen, not to whatever was learned since."""
     shop = learned(acme, owner, sqlite_file)
     old = shop.latest
-    _alter(sqlite_file, "ALTER TABLE customer ADD COLUMN nickname TEXT")
+    execute("sqlite_file", sqlite_file, "ALTER TABLE customer ADD COLUMN nickname TEXT")
     learn_connection(shop.connection, owner)
     shop.refresh_from_db()
     plan = make_plan(acme, owner, shop, source_kind="snapshot", source_snapshot=old)
