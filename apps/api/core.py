@@ -134,8 +134,8 @@ def _entitlement(request, exc):
 
 
 @api.exception_handler(ActionRefused)
-def _refused(request, exc):
-    return _reply(request, 400, "refused", str(exc))
+def _refused(request, exc: ActionRefused):
+    return _reply(request, 409 if exc.conflict else 400, exc.code, str(exc))
 
 
 @api.exception_handler(HttpError)

@@ -62,6 +62,11 @@ def _require(workspace, user, action: Action) -> None:
         raise ActionRefused(f"Your role cannot: {action.label.lower()}.")
 
 
+def _state_refusal(plan: Plan, what: str) -> ActionRefused:
+    message = f"A plan that is {plan.get_state_display().lower()} cannot be {what}."
+    return ActionRefused(message, code="plan_state", conflict=True)
+
+
 def _locked(plan: Plan) -> Plan:
     return Plan.objects.select_for_update().get(pk=plan.pk)
 
@@ -187,15 +192,15 @@ def do_approve(plan: Plan, user, note: str = "") -> PlanApproval:
     with transaction.atomic():
         plan = _locked(plan)
         if plan.state not in (State.DRAFT, State.APPROVED):
-            raise ActionRefused(
-                f"A plan that is {plan.get_state_display().lower()} cannot be approved."
-            )
+            raise _state_refusal(plan, "approved")
         if plan.created_by_id == user.pk and not may_self_approve(plan):
             raise ActionRefused(
                 "You created this plan: another member who may approve has to review it."
             )
         if plan.approvals.filter(approved_by=user).exists():
-            raise ActionRefused("You have already approved this plan.")
+            raise ActionRefused(
+                "You have already approved this plan.", code="already_approved", conflict=True
+            )
         approval = PlanApproval.objects.create(
             plan=plan,
             approved_by=user,
@@ -237,7 +242,11 @@ def _start(plan: Plan, user, kind: str, *, accepted: list[str], allow_destructiv
     from apps.jobs.actions import do_start_run
 
     if not plan.plan_json:
-        raise ActionRefused("This plan was never computed (planning failed): plan again.")
+        raise ActionRefused(
+            "This plan was never computed (planning failed): plan again.",
+            code="not_computed",
+            conflict=True,
+        )
 
     execution = PlanExecution.objects.create(
         plan=plan,
@@ -272,13 +281,13 @@ def do_apply(plan: Plan, user, *, accept_hazards=(), allow_destructive=False) ->
     with transaction.atomic():
         plan = _locked(plan)
         if plan.state not in STARTABLE[PlanExecution.Kind.APPLY]:
-            raise ActionRefused(
-                f"A plan that is {plan.get_state_display().lower()} cannot be applied."
-            )
+            raise _state_refusal(plan, "applied")
         if approvals_required(plan.workspace) and not is_approved(plan):
             raise ActionRefused(
                 "This workspace requires an approval before a plan is applied: ask a member "
-                "who may approve to review it."
+                "who may approve to review it.",
+                code="approval_required",
+                conflict=True,
             )
         accepted = _check_guardrails(plan, accept_hazards, allow_destructive)
         return _start(
@@ -297,9 +306,7 @@ def do_rollback(plan: Plan, user, *, allow_destructive=False) -> PlanExecution:
     with transaction.atomic():
         plan = _locked(plan)
         if plan.state not in STARTABLE[PlanExecution.Kind.ROLLBACK]:
-            raise ActionRefused(
-                f"A plan that is {plan.get_state_display().lower()} cannot be rolled back."
-            )
+            raise _state_refusal(plan, "rolled back")
         return _start(
             plan,
             user,

@@ -32,7 +32,14 @@ from apps.workspaces.slugs import validate_slug
 
 
 class ActionRefused(Exception):
-    """A request that cannot be carried out, with the reason to show the user."""
+    """A request that cannot be carried out, with the reason to show the user.
+
+    `code` names the refusal for scripts (the API's error code); `conflict` marks one
+    caused by the object's current state rather than by the request (the API's 409)."""
+
+    def __init__(self, message: str = "", *, code: str = "refused", conflict: bool = False):
+        super().__init__(message)
+        self.code, self.conflict = code, conflict
 
 
 def do_create_workspace(user, name: str, slug: str) -> Workspace:

@@ -3,10 +3,10 @@ apply and roll back — the plans pages' actions, scriptable.
 
 Computing, applying and rolling back connect to servers, so they are runs (202, poll
 /runs/{id}). States that forbid an action answer 409 with a code a script can branch on:
-`plan_state` (e.g. applying a plan that is still being planned), `approval_required`, and
-`drifted` (the target no longer matches the plan's source: checked before the apply is
-queued, and again by the engine in the job). Hazards not accepted are a 400 naming
-`accept_hazards`.
+`plan_state`, `approval_required`, `already_approved`, `not_computed` (raised by the plans
+actions, the same refusals the pages show) and `drifted` (the target no longer matches the
+plan's source: checked here before the apply is queued, and again by the engine in the
+job). Hazards not accepted are a 400 naming `accept_hazards`.
 """
 
 from __future__ import annotations
@@ -54,13 +54,6 @@ router = Router(tags=["plans"])
 def _plan(request, plan_id: int, action: Action) -> Plan:
     require_api(request, action)
     return get_plan_for(request, plan_id, action)
-
-
-def _state_conflict(plan: Plan, what: str, allowed) -> None:
-    if plan.state not in allowed:
-        raise Conflict(
-            "plan_state", f"A plan that is {plan.get_state_display().lower()} cannot be {what}."
-        )
 
 
 def _source_fields(request, payload: PlanIn) -> dict:
@@ -178,9 +171,6 @@ def add_comment(request, plan_id: ObjectId, payload: CommentIn):
 )
 def approve_plan(request, plan_id: ObjectId, payload: ApproveIn | None = None):
     plan = _plan(request, plan_id, Action.APPROVE)
-    _state_conflict(plan, "approved", (Plan.State.DRAFT, Plan.State.APPROVED))
-    if plan.approvals.filter(approved_by=request.user).exists():
-        raise Conflict("already_approved", "You have already approved this plan.")
     note = payload.note if payload else ""
     return Status(201, actions.do_approve(plan, request.user, note))
 
@@ -220,16 +210,6 @@ def _check_drift(plan: Plan, user) -> None:
 )
 def apply_plan(request, plan_id: ObjectId, payload: ApplyIn, response: HttpResponse):
     plan = _plan(request, plan_id, Action.APPLY)
-    actions.do_reconcile(plan)
-    plan.refresh_from_db()
-    _state_conflict(plan, "applied", actions.STARTABLE[PlanExecution.Kind.APPLY])
-    if not plan.plan_json:
-        raise Conflict("not_computed", "This plan has nothing to apply: its planning failed.")
-    if actions.approvals_required(plan.workspace) and not actions.is_approved(plan):
-        raise Conflict(
-            "approval_required",
-            "This workspace requires an approval before a plan is applied.",
-        )
     missing = [h for h in plan.hazards if h != "DATA_LOSS" and h not in payload.accept_hazards]
     if missing:
         raise ApiError(
@@ -245,9 +225,11 @@ def apply_plan(request, plan_id: ObjectId, payload: ApplyIn, response: HttpRespo
             "The plan drops data: send allow_destructive: true to apply it.",
             field="allow_destructive",
         )
-    never_tried = plan.state in (Plan.State.DRAFT, Plan.State.APPROVED)
+    never_tried = plan.state in (Plan.State.DRAFT, Plan.State.APPROVED) and plan.plan_json
     if payload.check_drift and never_tried:  # after a failed apply the engine's journal decides
         _check_drift(plan, request.user)
+    # do_apply refuses (409 with its code) a plan in the wrong state, not computed, or
+    # awaiting an approval
     execution = actions.do_apply(
         plan,
         request.user,
@@ -267,8 +249,5 @@ def rollback_plan(
     request, plan_id: ObjectId, response: HttpResponse, payload: RollbackIn | None = None
 ):
     plan = _plan(request, plan_id, Action.APPLY)
-    actions.do_reconcile(plan)
-    plan.refresh_from_db()
-    _state_conflict(plan, "rolled back", actions.STARTABLE[PlanExecution.Kind.ROLLBACK])
     allow = payload.allow_destructive if payload else False
     return _started(response, actions.do_rollback(plan, request.user, allow_destructive=allow))
