@@ -12,6 +12,18 @@ import pytest
 ROLES_AND_OUTSIDER = ("owner", "admin", "developer", "analyst", "viewer", "outsider")
 
 
+def operation_ids(client, *tags: str) -> set[str]:
+    """The operationIds of the OpenAPI document tagged with any of `tags` (what a role
+    table must cover)."""
+    doc = client.get("/api/v1/openapi.json").json()
+    return {
+        op["operationId"]
+        for item in doc["paths"].values()
+        for op in item.values()
+        if set(tags) & set(op.get("tags", ()))
+    }
+
+
 def workspace_of_host(host: str):
     from apps.workspaces.models import Workspace
 
