@@ -28,14 +28,16 @@ class DiffLine:
     text: str
 
 
-def ddl_lines(snapshot) -> list[str]:
-    """The DDL of a stored Snapshot row, one list item per line (none for no snapshot)."""
+def ddl_statements(snapshot) -> list[str]:
+    """The CREATE statements of a stored Snapshot row, each ending in `;` (none for none)."""
     if snapshot is None:
         return []
-    lines: list[str] = []
-    for statement in ir.render_ddl(snapshot.ir()):
-        lines.extend(f"{statement};".splitlines())
-    return lines
+    return [f"{statement};" for statement in ir.render_ddl(snapshot.ir())]
+
+
+def ddl_lines(snapshot) -> list[str]:
+    """The DDL of a stored Snapshot row, one list item per line."""
+    return [line for statement in ddl_statements(snapshot) for line in statement.splitlines()]
 
 
 def ddl_diff(before_id: int | None, after_id: int | None) -> list[DiffLine]:

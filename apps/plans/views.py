@@ -20,7 +20,7 @@ from apps.jobs.access import may_cancel
 from apps.jobs.actions import reap_stale_runs
 from apps.plans import actions
 from apps.plans.access import get_plan_for
-from apps.plans.ddl_diff import ddl_diff
+from apps.plans.ddl_diff import ddl_diff, ddl_statements
 from apps.plans.execution import mark_key
 from apps.plans.forms import PlanForm
 from apps.plans.models import Plan
@@ -113,13 +113,11 @@ def plan_document(request, plan_id: int):
 def _current_ddl(workspace, target_id) -> str:
     """The DDL of a database's latest snapshot, as `engine.ir.render_ddl` writes it."""
     from apps.connections.models import DatabaseSchema
-    from engine import ir
 
     found = DatabaseSchema.objects.filter(pk=target_id if str(target_id).isdigit() else None)
     schema = found.filter(connection__workspace=workspace).select_related("latest").first()
-    if schema is None or schema.latest is None:
-        return ""
-    return "\n\n".join(f"{statement};" for statement in ir.render_ddl(schema.latest.ir())) + "\n"
+    statements = ddl_statements(schema.latest if schema else None)
+    return "\n\n".join(statements) + "\n" if statements else ""
 
 
 def _operations(plan: Plan, latest) -> list[dict]:
