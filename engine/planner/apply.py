@@ -59,9 +59,11 @@ from engine import errors
 from engine.errors import PlanError, PlanRefused
 from engine.planner.apply_checks import (
     check_guardrails,
+    describe_digest_drift,
     drift_lines,
     drift_refusal,
     learn_live,
+    plan_digests,
     plan_snapshot,
 )
 from engine.planner.apply_exec import INTERRUPTED, Runner, StepFailed, Unit
@@ -566,6 +568,21 @@ def _verify_rollback(ctx: _Context, run_id: str, ops: tuple, source_snapshot: An
             verified=True,
             verification_hash=after.hash,
             message="rolled back: the database hashes to the plan's source again",
+        )
+    digests = plan_digests(plan, "from")
+    if digests is not None and not describe_digest_drift(digests, after.snapshot):
+        # every object matches with column order aside, as apply verifies: a shadow-column
+        # type change re-adds its column at the end of the table, both ways
+        return ctx.report(
+            "rolled_back",
+            "rollback",
+            run_id,
+            operations=ops,
+            verified=True,
+            verification_hash=after.hash,
+            message="rolled back: every object matches the plan's source again, column "
+            "order aside (a column re-added by a shadow-column change sits at the end of "
+            "its table)",
         )
     expected = source_snapshot or plan_snapshot(plan, "from")
     drift = drift_lines(plan, "from", expected, after.snapshot)

@@ -18,6 +18,7 @@ stops the run with `StepFailed` naming the op and step.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -116,6 +117,8 @@ class Runner:
         self.throttle_ms = throttle_ms
         self.lock_retries = max(0, lock_retries)
         self.total = total
+        #: (journal row, state) the running step saved last (see _with_saved_state)
+        self._saved_state: tuple[Row, dict] | None = None
         self.done_count = 0
         self.on_op_complete = on_op_complete
         self.stats: dict[str, OpStats] = {}
@@ -221,15 +224,22 @@ class Runner:
             lock = matches((self.spec.get("errors") or {}).get("lock_timeout"), exc)
             if row is not None:
                 prefix = f"lock timeout (attempt {attempt}): " if lock else ""
-                self.journal.failed(row, prefix + str(exc))
+                self.journal.failed(self._with_saved_state(row), prefix + str(exc))
             if lock:
                 raise _Retry(unit, str(exc)) from None
             raise StepFailed(unit, str(exc)) from None
         except errors.OperationalError as exc:
             self._abort(in_tx)
             if row is not None:
-                self.journal.failed(row, INTERRUPTED + str(exc))
+                self.journal.failed(self._with_saved_state(row), INTERRUPTED + str(exc))
             raise StepFailed(unit, f"connection lost: {exc}", lost=True) from None
+
+    def _with_saved_state(self, row: Row) -> Row:
+        """`row` with the state its step saved last: the failed row must keep the
+        checkpoint (a copy killed half-way resumes after its last chunk, not from the
+        start)."""
+        saved = self._saved_state
+        return dataclasses.replace(row, state=saved[1]) if saved and saved[0] is row else row
 
     def _execute(self, unit: Unit, row: Row, in_tx: bool) -> tuple[float, str | None]:
         """Run one unit and write its done row; (elapsed ms, note)."""
@@ -237,6 +247,7 @@ class Runner:
 
         def save_state(new_state: dict) -> None:
             state["value"] = dict(new_state)
+            self._saved_state = (row, state["value"])
             self.journal.save_state(row, dict(new_state))
 
         ctx = StepContext(

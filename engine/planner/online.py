@@ -498,6 +498,13 @@ def _shadow_copy(op: Operation, rule: dict, env: Env) -> Built | str:
     return build_shadow(op, rule, env)
 
 
+@builder("shadow_column")
+def _shadow_column(op: Operation, rule: dict, env: Env) -> Built | str:
+    from engine.planner.shadow_column import build_shadow_column
+
+    return build_shadow_column(op, rule, env)
+
+
 # ----------------------------------------------------------------------------- choose
 def _unmet(rule: dict, env: Env) -> str | None:
     caps = env.context.capabilities

@@ -72,3 +72,35 @@ def run_sql_with_fallback(session: Any, step: Step, ctx: StepContext) -> None:
         if i:
             ctx.progress(1, 1, f"ran fallback form {i}: {sql}")
         return
+
+
+@register("sql_transaction")
+def run_sql_transaction(session: Any, step: Step, ctx: StepContext) -> None:
+    """`statements` in one transaction of their own, rolled back whole when one fails: a
+    swap that must never be seen half-done by the table's writers (drop the old column and
+    rename the new one in its place). `done_if` as for `sql_with_cleanup`: a resumed apply
+    whose checkpoint was lost after the COMMIT skips it. The step's `sql` spells the same
+    BEGIN ... COMMIT script for a person."""
+    if _rows(session, step.param("done_if")):
+        ctx.progress(1, 1, "already done")
+        return
+    session.execute("BEGIN")
+    try:
+        for sql in step.param("statements", ()):
+            session.execute(sql)
+    except BaseException:
+        try:
+            session.execute("ROLLBACK")
+        except Exception as exc:  # a dropped connection rolled back already
+            ctx.extra.setdefault("cleanup_errors", []).append(str(exc))
+        raise
+    session.execute("COMMIT")
+
+
+def transaction_step(statements: list[str], done_if: str | None = None) -> Step:
+    """A `sql_transaction` step: the statements, and their BEGIN ... COMMIT spelling."""
+    script = "\n".join(["BEGIN;", *(f"{s};" for s in statements), "COMMIT;"])
+    params: tuple = (("statements", tuple(statements)),)
+    if done_if:
+        params = (("done_if", done_if), *params)
+    return Step(sql=script, kind="sql_transaction", transactional=False, params=params)

@@ -20,7 +20,9 @@ own (they would stay on the old table) is refused: the op stays plain and says w
 `copy_chunks` is resumable: after each chunk it saves the last key copied through
 `ctx.save_state`, so an apply killed half-way resumes after that key; it reports progress,
 sleeps `ctx.throttle_ms` between chunks, waits while `ctx.paused()`, and retries a chunk
-that lost a lock wait or a deadlock (error codes from the data).
+that lost a lock wait or a deadlock (error numbers or SQLSTATEs from the data). The
+shadow-column type change (engine.planner.shadow_column) runs its chunked UPDATE through
+the same executor.
 """
 
 from __future__ import annotations
@@ -183,7 +185,7 @@ def _with_retries(session: Any, sql: str, codes: list[int], retries: int) -> int
         try:
             return session.execute(sql)
         except ServerError as exc:
-            if exc.code not in codes or attempt == retries:
+            if (exc.code not in codes and exc.sqlstate not in codes) or attempt == retries:
                 raise
             time.sleep(0.05 * (attempt + 1))
     return 0

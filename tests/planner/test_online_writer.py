@@ -217,7 +217,7 @@ def online_change(url: str, family: str, rows: int = ROWS) -> None:
 
 def test_online_changes_under_writes_postgres(fresh_pg_database):
     ops = online_change(fresh_pg_database, "postgres")
-    assert [o.strategy for o in ops] == ["concurrent", "instant", "plain"]
+    assert [o.strategy for o in ops] == ["concurrent", "instant", "shadow_column"]
 
 
 def test_online_changes_under_writes_mariadb(fresh_mariadb_database):
