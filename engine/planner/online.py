@@ -91,6 +91,38 @@ class Env:
     to_table: Any
     #: lock / note a builder derived itself (the shadow copy fills in its names)
     extra: dict = field(default_factory=dict)
+    #: the plan's operations that run before this one (already chosen)
+    earlier: tuple[Operation, ...] = ()
+
+    def live_columns(self) -> list[str]:
+        """The table's column names when this op runs: the current schema's, as the
+        plan's earlier operations left them (a column added, dropped or renamed before a
+        shadow copy must be copied under the name it has then, or its values are lost)."""
+        names = [c.name for c in self.from_table.columns] if self.from_table is not None else []
+        renamed = {(r.schema or "", r.table, r.new): r.old
+                   for r in self.context.renames if r.kind == "column"}  # fmt: skip
+        for op in self.earlier:
+            t = op.target
+            if t.kind != "column" or t.table != self.table_name or (t.schema or "") != self.schema:
+                continue
+            if op.kind == "add_column" and t.name not in names:
+                names.append(t.name)
+            elif op.kind == "drop_column" and t.name in names:
+                names.remove(t.name)
+            elif op.kind == "rename_column":
+                old = renamed.get((self.schema, self.table_name, t.name))
+                names = [t.name if n == old else n for n in names]
+        return names
+
+    def renamed_columns_earlier(self) -> list[str]:
+        """Columns of this op's table an earlier operation of the plan renames."""
+        return [
+            op.target.name
+            for op in self.earlier
+            if op.kind == "rename_column"
+            and op.target.table == self.table_name
+            and (op.target.schema or "") == self.schema
+        ]
 
     def q(self, name: str) -> str:
         return quote(self.dialect, name)
@@ -564,7 +596,9 @@ def apply_rule(op: Operation, rule: dict, env: Env) -> Operation | str:
     )
 
 
-def choose_one(op: Operation, context: PlanContext, data: dict) -> Operation:
+def choose_one(
+    op: Operation, context: PlanContext, data: dict, earlier: tuple[Operation, ...] = ()
+) -> Operation:
     kinds, kind = data.get("kinds", {}), op.kind
     if kind not in kinds:
         kind = (data.get("aliases") or {}).get(kind, kind)
@@ -574,6 +608,7 @@ def choose_one(op: Operation, context: PlanContext, data: dict) -> Operation:
     op = _timeouts(op, data)
     offline = not context.capabilities
     env = make_env(op, context, data)
+    env.earlier = earlier
     reasons = []
     for rule in rules:
         if offline and not rule.get("offline"):
@@ -598,4 +633,7 @@ def choose_one(op: Operation, context: PlanContext, data: dict) -> Operation:
 def choose(ops, context: PlanContext) -> tuple[Operation, ...]:
     """Every op rewritten for the best online strategy the server allows (see module doc)."""
     data = online_data(context.dialect)
-    return tuple(choose_one(op, context, data) for op in ops)
+    out: list[Operation] = []
+    for op in ops:
+        out.append(choose_one(op, context, data, tuple(out)))
+    return tuple(out)

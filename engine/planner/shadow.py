@@ -59,12 +59,15 @@ def retarget(sql: str, table: str, new_table_sql: str) -> str | None:
 
 
 def _copy_columns(env: Env) -> list[str]:
-    """Columns both shapes have and that can be written (generated ones are computed)."""
+    """Columns the table has when the copy runs (after the plan's earlier operations: a
+    column added or renamed before it is copied under its name then) that the new shape
+    keeps, and that can be written (generated ones are computed)."""
     out = []
-    for col in env.from_table.columns:
-        new = env.to_table.column(col.name) if env.to_table is not None else None
-        if col.generated is None and new is not None and new.generated is None:
-            out.append(col.name)
+    for name in env.live_columns():
+        old = env.from_table.column(name)
+        new = env.to_table.column(name) if env.to_table is not None else None
+        if new is not None and new.generated is None and (old is None or old.generated is None):
+            out.append(name)
     return out
 
 

@@ -225,6 +225,9 @@ def build_shadow_column(op: Operation, rule: dict, env: Env):
         return "the column is missing on one side"
     if a.primary_key is None:
         return "the table has no primary key to fill the new column by"
+    renamed = env.renamed_columns_earlier()
+    if renamed:
+        return f"the plan renames its column {renamed[0]} first (the names would not match)"
     for table, column, snap in ((a, old.name, env.context.from_snapshot),
                                 (b, new.name, env.context.to_snapshot)):  # fmt: skip
         reason = _refusal(table, column, snap)

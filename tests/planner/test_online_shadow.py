@@ -99,3 +99,37 @@ def test_copy_chunks_keeps_rows_the_triggers_wrote(shadow):
     assert s.query(cmp.format("_sqlx_new_t")).rows == s.query(cmp.format("t")).rows
     s.execute("DELETE FROM t WHERE id = 7")
     assert s.query("SELECT count(*) FROM _sqlx_new_t WHERE id = 7").scalar() == 0
+
+
+def test_a_shadow_copy_after_a_rename_and_an_add_keeps_their_values(
+    fresh_mariadb_database, tmp_path
+):
+    """A plan that renames a column and adds one before the shadow copy of the same table
+    must copy them under their new names (the copy's column list once came from the
+    current schema alone, and the renamed column's values were lost)."""
+    from engine.planner import load_source, make_plan
+    from engine.planner.apply import apply_plan
+
+    url = fresh_mariadb_database
+    with connect(url) as s:
+        s.execute("CREATE TABLE t (id int PRIMARY KEY, a int, qty int NOT NULL, old int)")
+        s.execute(f"INSERT INTO t SELECT seq, seq * 2, seq, 1 FROM seq_1_to_{ROWS}")
+    desired = tmp_path / "b.sql"
+    desired.write_text(
+        "CREATE TABLE t (id int PRIMARY KEY,\n"
+        "  b int, -- sqlx:rename-from a\n"
+        "  extra int DEFAULT 3, qty bigint NOT NULL);\n"
+    )
+    plan = make_plan(load_source(url), load_source(str(desired), dialect="mysql"))
+    by_kind = {o.kind: o for o in plan.operations}
+    assert by_kind["alter_column_type"].strategy == "shadow_copy"
+    assert [o.kind for o in plan.operations].index("rename_column") < [
+        o.kind for o in plan.operations
+    ].index("alter_column_type")
+    accept = {h for o in plan.operations for h in o.hazards}
+    with connect(url) as s:
+        report = apply_plan(s, plan, accept_hazards=accept, allow_destructive=True)
+        assert report.status == "applied", report.message
+        assert report.verified is True
+        rows = s.query("SELECT count(*), sum(b = id * 2), sum(extra = 3), sum(qty = id) FROM t")
+        assert [int(v) for v in rows.rows[0]] == [ROWS] * 4
