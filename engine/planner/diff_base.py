@@ -46,6 +46,9 @@ class Ctx:
     fk_cycled: set[tuple[str, str, str]] = field(default_factory=set)
     #: (schema, new table name) -> old name, for declared table renames
     table_renames: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: names of user types swapped by the plan ("schema.name", and "name" in the default
+    #: schema): routines whose signatures use them are dropped before and recreated after
+    swapped_types: set[str] = field(default_factory=set)
     #: notes from suspected renames: (kind, schema, table, name) -> note
     suspect_notes: dict[tuple, str] = field(default_factory=dict)
 

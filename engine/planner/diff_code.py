@@ -237,11 +237,12 @@ def diff_routines(cx: Ctx) -> None:
             provides=frozenset({("routine", r.schema, r.name)}),
             requires=frozenset({("namespace", r.schema)}),
         )
+    bound = {k: r for k, r in a.items() if _uses_swapped_type(cx, r)}
     for key in sorted(set(a) - set(b)):
         r = a[key]
         draft(
             cx,
-            "drop_routines",
+            "unbind_routines" if key in bound else "drop_routines",
             "drop_routine",
             ref("routine", r.schema, r.name),
             [drop(r)],
@@ -252,6 +253,9 @@ def diff_routines(cx: Ctx) -> None:
         )
     for key in sorted(set(a) & set(b)):
         ra, rb = a[key], b[key]
+        if key in bound:
+            _recreate_routine(cx, ra, rb, drop)
+            continue
         if ra.comment != rb.comment:
             target = gen.qn(rb.schema, rb.name) + f"({_drop_args(ra.arguments)})"
             what = rb.kind.upper()
@@ -282,6 +286,52 @@ def diff_routines(cx: Ctx) -> None:
             f"Replace {rb.kind} {cx.label(rb.schema, rb.name)} with the desired definition.",
             provides=frozenset({("routine", rb.schema, rb.name)}),
         )
+
+
+def _uses_swapped_type(cx: Ctx, r: model.Routine) -> bool:
+    """Do the routine's arguments or result name a type the plan swaps?"""
+    if not cx.swapped_types:
+        return False
+    text = f"{r.arguments} {r.returns or ''}".replace('"', "")
+    return any(
+        re.search(rf"(?<![\w$.]){re.escape(name)}(?![\w$])", text) for name in cx.swapped_types
+    )
+
+
+def _recreate_routine(cx: Ctx, ra: model.Routine, rb: model.Routine, drop) -> None:
+    """Drop a routine before a type its signature uses is swapped, create it after: the
+    server refuses to drop a type a routine's signature depends on."""
+    label = f"{rb.kind} {cx.label(rb.schema, rb.name)}({rb.arguments})"
+    what = rb.kind.upper()
+
+    def comment(r: model.Routine) -> str | None:
+        target = cx.gen.qn(r.schema, r.name) + f"({_drop_args(r.arguments)})"
+        return comment_sql(cx, what, target, r.comment) if r.comment is not None else None
+
+    draft(
+        cx,
+        "unbind_routines",
+        "drop_routine",
+        ref("routine", ra.schema, ra.name),
+        [drop(ra)],
+        [ra.definition, comment(ra)],
+        f"Drop {label} to create it again after the swap of a type its signature uses "
+        "(the server will not drop a type a routine depends on); grants on it are not kept.",
+        notes=(
+            "callers fail between this drop and the creation after the swap unless the plan "
+            "runs as one transaction (transactional DDL)",
+        ),
+    )
+    draft(
+        cx,
+        "routines",
+        "create_routine",
+        ref("routine", rb.schema, rb.name),
+        [rb.definition, comment(rb)],
+        [drop(rb)],
+        f"Create {label} again on the swapped type.",
+        provides=frozenset({("routine", rb.schema, rb.name)}),
+    )
 
 
 _CALLS = re.compile(r"EXECUTE\s+(?:FUNCTION|PROCEDURE)\s+([\w$.\"]+)\s*\(", re.IGNORECASE)

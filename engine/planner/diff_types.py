@@ -7,8 +7,11 @@ label, a domain or composite type with a new definition): swap it.
     ALTER TYPE _sqlx_new_<t> RENAME TO <t>
 
 Column defaults are dropped around the type change (they are typed) and set again after.
-Views reading the columns are recreated by the differ (the table is marked disturbed). The
-rollback is the same swap back; it fails if rows hold values the old type cannot.
+Array columns of the type move to an array of the new one. Views reading the columns are
+recreated by the differ (the table is marked disturbed); routines whose arguments or result
+use the type are dropped before the swap and created again after it (engine.planner.
+diff_code; a trigger function's signature never names one). The rollback is the same swap back;
+it fails if rows hold values the old type cannot.
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ def _type_names(cx: Ctx, t: model.UserType) -> set[str]:
 
 
 def _users(cx: Ctx, t: model.UserType) -> list[tuple[model.Table, model.Column]]:
+    """Columns of the type, or of an array of it (the array type depends on it too)."""
     names = _type_names(cx, t)
-    return [(tb, c) for tb in cx.a.tables for c in tb.columns if c.type in names]
+    return [(tb, c) for tb in cx.a.tables for c in tb.columns if c.type.removesuffix("[]") in names]
 
 
 def _swap(cx: Ctx, src: model.UserType, dst: model.UserType, users) -> list[str]:
@@ -45,7 +49,8 @@ def _swap(cx: Ctx, src: model.UserType, dst: model.UserType, users) -> list[str]
         v = {"table": gen.qn(table.schema, table.name), "column": gen.q(c.name)}
         if c.default is not None:
             sql.append(gen.sql("drop_default", **v))
-        sql.append(gen.sql("column_to_type", type=qtemp, **v))
+        array = "[]" if c.type.endswith("[]") else ""
+        sql.append(gen.sql("column_to_type", type=qtemp + array, **v))
         if c.default is not None:
             sql.append(gen.sql("set_default", default=c.default, **v))
     sql.append(gen.sql(drop, type=gen.qn(src.schema, src.name)))
@@ -65,6 +70,7 @@ def _swap(cx: Ctx, src: model.UserType, dst: model.UserType, users) -> list[str]
 
 def swap_type(cx: Ctx, ta: model.UserType, tb: model.UserType) -> Draft:
     users = _users(cx, ta)
+    cx.swapped_types |= _type_names(cx, ta)
     for table, c in users:
         cx.disturbed.setdefault(table.key, f"the type of its column {c.name} is swapped")
     label = cx.label(tb.schema, tb.name)

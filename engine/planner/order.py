@@ -29,6 +29,7 @@ from engine.planner.model import Lock, ObjectRef, Operation, Step
 PHASES = (
     "drop_triggers",
     "drop_views",
+    "unbind_routines",
     "rename",
     "drop_foreign_keys",
     "drop_constraints",
