@@ -16,9 +16,12 @@ from engine.planner import diff_columns
 from engine.planner.diff_base import Ctx, by_name, ref, renamed_pairs, table_op
 from engine.planner.diff_table_parts import (
     create_index,
+    declared_constraint_renames,
     diff_indexes,
     diff_options,
     diff_partitioning,
+    note_unhonoured,
+    refuse_renames_in_dropped,
 )
 from engine.planner.order import Draft
 from engine.planner.rebuild import rebuild_table
@@ -32,6 +35,7 @@ def diff_tables(cx: Ctx) -> None:
     dropped = _referrers_first([a_tables[k] for k in sorted(set(a_tables) - set(b_tables))])
     cx.dropped_tables.update(t.key for t in dropped)
     for t in dropped:
+        refuse_renames_in_dropped(cx, t)
         drop_table(cx, t, a_tables)
     for key in sorted(set(b_tables) - set(a_tables)):
         create_table(cx, b_tables[key])
@@ -165,7 +169,15 @@ def _cannot(cx: Ctx, a: model.Table, b: model.Table) -> list[str]:
         why.append("change table options")
     if a.comment != b.comment and not gen.can("comment_table"):
         why.append("change the table comment")
+    if _scheme(a) != _scheme(b) and not gen.can("repartition") and gen.raw("rebuild_staged"):
+        why.append("change how the table is partitioned")
     return why
+
+
+def _scheme(t: model.Table) -> tuple | None:
+    """How a table is partitioned (strategy and key), None when it is not."""
+    p = t.partitioning
+    return (p.strategy, p.key) if p else None
 
 
 def _add_condition(cond: str, t: model.Table, c: model.Column) -> bool:
@@ -185,18 +197,21 @@ def _add_condition(cond: str, t: model.Table, c: model.Column) -> bool:
 
 
 def alter_table(cx: Ctx, a: model.Table, b: model.Table) -> None:
+    a, unhonoured = declared_constraint_renames(cx, a, b)
+    start = len(cx.drafts)
     why = _cannot(cx, a, b)
     if why:
         cx.rebuilt.add(b.key)
         cx.disturbed.setdefault(b.key, "it is rebuilt")
         cx.add(rebuild_table(cx, a, b, why))
-        return
-    diff_columns.diff_columns(cx, a, b)
-    _primary_key(cx, a, b)
-    _constraints(cx, a, b)
-    diff_indexes(cx, a, b)
-    diff_options(cx, a, b)
-    diff_partitioning(cx, a, b)
+    elif a != b:
+        diff_columns.diff_columns(cx, a, b)
+        _primary_key(cx, a, b)
+        _constraints(cx, a, b)
+        diff_indexes(cx, a, b)
+        diff_options(cx, a, b)
+        diff_partitioning(cx, a, b)
+    note_unhonoured(cx.drafts[start:], unhonoured)
 
 
 def _pk_constraint(cx: Ctx, t: model.Table, pk: model.PrimaryKey) -> str:

@@ -142,7 +142,8 @@ class Finding:
 @dataclass(frozen=True, slots=True)
 class Rename:
     """A declared rename: `kind` "table" or "column" (or "index", "view", "constraint");
-    for a column, `table` is the table's NEW name."""
+    for a column or a constraint, `table` is the table's NEW name (a constraint's may be
+    None: the table of the schema that has a constraint `old` is meant)."""
 
     kind: str
     schema: str

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import PlanError, PlanRefused
+from engine.errors import PlanError
 from engine.ir import parse_ddl
 from engine.planner.diff import diff, suspected_renames
 from engine.planner.hints import renames_from_sql
@@ -305,12 +305,19 @@ def test_sqlite_rebuild_follows_the_documented_procedure():
     assert {"DATA_LOSS", "TABLE_REWRITE", "IRREVERSIBLE"} <= set(ops[0].hazards)
 
 
-def test_postgres_partitioning_change_is_refused_clearly():
-    with pytest.raises(PlanRefused, match="partitioned"):
-        plan(
-            "CREATE TABLE e (id integer, at date) PARTITION BY RANGE (at);",
-            "CREATE TABLE e (id integer, at date) PARTITION BY LIST (id);",
-        )
+def test_postgres_partitioning_change_rebuilds_through_a_staging_copy():
+    (op,) = plan(
+        "CREATE TABLE e (id integer, at date) PARTITION BY RANGE (at);",
+        "CREATE TABLE e (id integer, at date) PARTITION BY LIST (id);",
+    )
+    assert op.kind == "rebuild_table"
+    assert "change how the table is partitioned" in op.rationale
+    assert op.sql[0] == "CREATE TEMP TABLE _sqlx_rows_e AS SELECT id, at FROM public.e"
+    assert "PARTITION BY LIST (id)" in " ".join(op.sql)
+    assert op.rollback is not None and "PARTITION BY RANGE (at)" in " ".join(
+        s.sql for s in op.rollback
+    )
+    assert "TABLE_REWRITE" in op.hazards
 
 
 # -- the whole corpus, offline ----------------------------------------------------------

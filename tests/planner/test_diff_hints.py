@@ -64,3 +64,43 @@ def test_a_hint_not_followed_by_a_create_is_dropped():
 
 def test_no_hints_no_renames():
     assert renames_from_sql("CREATE TABLE t (a int, -- a comment\n b int);", "sqlite") == ()
+
+
+def test_constraint_hints_inside_create_table():
+    sql = """CREATE TABLE app.orders (
+      id integer,
+      amount integer CONSTRAINT amount_pos CHECK (amount > 0), -- sqlx:rename-from qty
+      CONSTRAINT orders_pkey PRIMARY KEY (id), -- sqlx:rename-from orders_pk
+      CONSTRAINT "Amount_Check" CHECK (amount < 100) -- sqlx:rename-from qty_small
+    );"""
+    assert renames_from_sql(sql, "postgres") == (
+        Rename("column", "app", "qty", "amount", table="orders"),  # a column line: a column's
+        Rename("constraint", "app", "orders_pk", "orders_pkey", table="orders"),
+        Rename("constraint", "app", "qty_small", "Amount_Check", table="orders"),
+    )
+
+
+def test_constraint_hints_on_alter_table_add_constraint():
+    sql = """
+    ALTER TABLE orders ADD CONSTRAINT orders_qty_ck CHECK (qty > 0); -- sqlx:rename-from ck1
+    -- sqlx:rename-from fk1
+    ALTER TABLE ONLY app.orders ADD CONSTRAINT orders_customer_fk
+      FOREIGN KEY (customer_id) REFERENCES customers (id);
+    ALTER TABLE orders
+      -- sqlx:rename-from uq1
+      ADD CONSTRAINT orders_code_key UNIQUE (code);
+    """
+    assert renames_from_sql(sql, "postgres") == (
+        Rename("constraint", "public", "ck1", "orders_qty_ck", table="orders"),
+        Rename("constraint", "app", "fk1", "orders_customer_fk", table="orders"),
+        Rename("constraint", "public", "uq1", "orders_code_key", table="orders"),
+    )
+
+
+def test_a_hint_before_an_alter_table_without_add_constraint_is_dropped():
+    sql = """
+    -- sqlx:rename-from ghost
+    ALTER TABLE t ADD COLUMN x integer;
+    ALTER TABLE t ADD CONSTRAINT t_x_ck CHECK (x > 0);
+    """
+    assert renames_from_sql(sql, "postgres") == ()
