@@ -237,6 +237,20 @@ def _table_index_methods(excluded: list[str], env: Env) -> str | None:
     return f"the table has a {found[0]} index, which rules it out" if found else None
 
 
+@condition("engine_in")
+def _engine_in(engines: list[str], env: Env) -> str | None:
+    """ALGORITHM=INSTANT/INPLACE forms are the InnoDB engine's: on another storage engine
+    (Aria, MyISAM) the server refuses them, so the rule does not apply. An engine the
+    catalog left out is the dialect's default (ir.json `table_option_defaults`)."""
+    table = env.from_table
+    if table is None:
+        return None
+    defaults = dialect_data(env.dialect).ir.get("table_option_defaults", {})
+    engine = dict(table.options).get("engine") or defaults.get("engine") or ""
+    wanted = {e.lower() for e in engines}
+    return None if engine.lower() in wanted else f"the table's storage engine is {engine}"
+
+
 @condition("min_version")
 def _min_version(by_flavour: dict[str, str], env: Env) -> str | None:
     caps = env.context.capabilities

@@ -7,8 +7,9 @@ INPLACE with LOCK=NONE): ADD/DROP COLUMN on a ROW_FORMAT=COMPRESSED table refuse
 FOREIGN KEY, DROP CHECK and a VARCHAR widening within its length prefix are INSTANT on
 every row format. The fallbacks of the latter are for MySQL 8, which refuses INSTANT for
 DROP FOREIGN KEY and a longer VARCHAR (and RENAME COLUMN before 8.0.28) and does them in
-place. A table whose engine refuses both forms (Aria) fails the step: no rule falls back to
-ALGORITHM=COPY, which would block writes.
+place. No rule falls back to ALGORITHM=COPY, which would block writes: a server refusing
+both forms fails the step. The ALGORITHM rules are InnoDB's (`engine_in`): an Aria table
+gets the next rule (the shadow copy) instead.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from engine.ir import parse_ddl
 from engine.planner import load_source, make_plan
 from engine.planner.hints import renames_from_sql
 from engine.planner.model import ObjectRef, Operation, PlanContext, Step
-from engine.planner.online import capabilities_of, choose, online_data
+from engine.planner.online import (
+    _unmet,
+    apply_rule,
+    capabilities_of,
+    choose,
+    make_env,
+    online_data,
+)
 from engine.planner.sources import Source
 from engine.planner.steps import StepContext, executor_for
 
@@ -137,31 +145,56 @@ def test_compressed_table_instant_refusals_fall_back_and_the_rest_stay_instant(
     assert after.foreign_keys == () and after.checks == ()
 
 
-def test_an_engine_that_refuses_instant_and_inplace_fails_the_step_rather_than_copy(
-    fresh_mariadb_database,
-):
-    url = fresh_mariadb_database
+def _aria_table(url: str):
+    """An Aria table with one row, and the plain op widening its VARCHAR, in context."""
     name = url.rsplit("/", 1)[1]
     a = "CREATE TABLE t (id int PRIMARY KEY, note varchar(20)) ENGINE=Aria"
     b = "CREATE TABLE t (id int PRIMARY KEY, note varchar(30)) ENGINE=Aria"
-    with connect(url) as s:
-        s.execute(a)
-        s.execute("INSERT INTO t VALUES (1, 'x')")
-        learned = learn_database(s, name).snapshot
-        context = PlanContext(
-            dialect=learned.dialect,
-            from_snapshot=learned,
-            to_snapshot=parse_ddl(b, learned.dialect),
-            capabilities=capabilities_of(learn_server(s)),
-        )
-        plain = Operation(
-            "op-001",
-            "alter_column_type",
-            ObjectRef("column", "", "note", "t"),
-            (Step("ALTER TABLE `t` MODIFY COLUMN `note` varchar(30)"),),
-            (Step("ALTER TABLE `t` MODIFY COLUMN `note` varchar(20)"),),
-        )
+    s = connect(url)
+    s.execute(a)
+    s.execute("INSERT INTO t VALUES (1, 'x')")
+    learned = learn_database(s, name).snapshot
+    context = PlanContext(
+        dialect=learned.dialect,
+        from_snapshot=learned,
+        to_snapshot=parse_ddl(b, learned.dialect),
+        capabilities=capabilities_of(learn_server(s)),
+    )
+    plain = Operation(
+        "op-001",
+        "alter_column_type",
+        ObjectRef("column", "", "note", "t"),
+        (Step("ALTER TABLE `t` MODIFY COLUMN `note` varchar(30)"),),
+        (Step("ALTER TABLE `t` MODIFY COLUMN `note` varchar(20)"),),
+    )
+    return s, name, context, plain
+
+
+def test_an_aria_table_gets_no_algorithm_clause_but_the_shadow_copy(fresh_mariadb_database):
+    """INSTANT/INPLACE are InnoDB's: the rule names the engine, the next rule applies."""
+    s, name, context, plain = _aria_table(fresh_mariadb_database)
+    with s:
         (op,) = choose((plain,), context)
+        assert op.strategy == "shadow_copy"
+        instant = next(r for r in RULES["alter_column_type"] if r["strategy"] == "instant")
+        env = make_env(plain, context, online_data("mysql"))
+        assert _unmet(instant, env) == "the table's storage engine is Aria"
+        _run(s, op)
+        t = learn_database(s, name).snapshot.table("", "t")
+        assert t.column("note").type == "varchar(30)"
+        assert s.query("SELECT id, note FROM t").rows == [(1, "x")]
+
+
+def test_an_engine_that_refuses_instant_and_inplace_fails_the_step_rather_than_copy(
+    fresh_mariadb_database,
+):
+    """The fallback executor itself: the INSTANT rule forced onto an Aria table (its
+    engine condition aside) tries INSTANT, then INPLACE, and fails; it never copies."""
+    s, name, context, plain = _aria_table(fresh_mariadb_database)
+    data = online_data("mysql")
+    rule = next(r for r in RULES["alter_column_type"] if r["strategy"] == "instant")
+    with s:
+        op = apply_rule(plain, rule, make_env(plain, context, data))
         assert op.strategy == "instant" and op.steps[0].kind == "sql_with_fallback"
         seen: list[str] = []
         session_execute = s.execute
