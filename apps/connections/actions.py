@@ -245,6 +245,38 @@ MAX_DATABASE_NAME = 200  # DatabaseSchema.name
 MAX_LABEL = 200  # Snapshot.label
 
 
+#: run kinds that read a connection's schemas and store what they learned: one at a time
+LEARNING_KINDS = ("learn", "snapshot")
+
+
+def _refuse_while_learning(connection: Connection) -> None:
+    """Two learns of one connection would race to store its schemas (and double the load
+    on the server for nothing): the second is refused while the first is open. A run whose
+    worker died is closed first (stale heartbeat), so it never blocks for good."""
+    from apps.jobs.actions import reap_stale_runs
+    from apps.jobs.models import Run
+
+    reap_stale_runs(connection.workspace)
+    busy = (
+        Run.objects.filter(
+            workspace=connection.workspace,
+            target_type=Connection._meta.label,
+            target_id=str(connection.pk),
+            kind__in=LEARNING_KINDS,
+            state__in=Run.OPEN,
+        )
+        .order_by("pk")
+        .first()
+    )
+    if busy is not None:
+        raise ActionRefused(
+            f"A {busy.kind} of this connection is already {busy.state} (run {busy.pk}): wait "
+            "for it to finish, or cancel it, before starting another.",
+            code="run_in_progress",
+            conflict=True,
+        )
+
+
 def do_start_learn(connection: Connection, user, databases=()):
     """Queue a learn of the server and all its databases, or just `databases` (names,
     duplicates and blanks dropped): the Studio's "Learn now" and the API's learn."""
@@ -253,6 +285,7 @@ def do_start_learn(connection: Connection, user, databases=()):
     names = list(dict.fromkeys(n.strip() for n in databases if n and n.strip()))
     if bad := [n for n in names if len(n) > MAX_DATABASE_NAME or not n.isprintable()]:
         raise ActionRefused(f"Not a database name: {bad[0][:MAX_DATABASE_NAME]!r}.")
+    _refuse_while_learning(connection)
     return do_start_run(
         connection.workspace,
         user,
@@ -268,6 +301,7 @@ def do_start_snapshot(database, user, label: str = ""):
     from apps.jobs.actions import do_start_run
 
     connection = database.connection
+    _refuse_while_learning(connection)
     return do_start_run(
         connection.workspace,
         user,

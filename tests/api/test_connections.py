@@ -560,3 +560,24 @@ def test_every_operation_for_every_role(world, client_for, role, operation):
     response = getattr(client, method)(f"/api/v1{path}", **kwargs)
     expected = ok if can(world.members[role].role, action) else 403
     assert response.status_code == expected, response.content
+
+
+def test_a_second_learn_is_refused_while_one_is_open(world, client_for):
+    """Without a worker the first learn stays queued: the second learn (and a snapshot)
+    of the same connection are refused with 409 run_in_progress; once the first is closed
+    a new one starts. Another connection is not held up."""
+    from apps.jobs.models import Run
+
+    connection = acme_connection(world)
+    owner = client_for("owner")
+    first = post(owner, f"{BASE}/{connection.pk}/learn")
+    assert first.status_code == 202
+    run_id = first.json()["run"]["id"]
+    again = post(owner, f"{BASE}/{connection.pk}/learn")
+    assert again.status_code == 409
+    assert error(again)["code"] == "run_in_progress"
+    assert f"run {run_id}" in error(again)["message"]
+    other = Connection.objects.create(workspace=world.acme, name="other", url="sqlite:///x.db")
+    assert post(owner, f"{BASE}/{other.pk}/learn").status_code == 202
+    Run.objects.filter(pk=run_id).update(state=Run.State.FAILED)
+    assert post(owner, f"{BASE}/{connection.pk}/learn").status_code == 202

@@ -79,6 +79,24 @@ def test_take_snapshot_keeps_a_labelled_copy(
     assert run.params == {"database": shop.name, "label": "before release 42"}
 
 
+def test_a_snapshot_is_refused_while_a_learn_of_the_connection_is_open(
+    world, acme, owner, sqlite_file, host_client
+):
+    """No worker runs here (no on-commit execution): the first snapshot stays queued, and
+    the page says why a second one is refused instead of starting it."""
+    shop = learned(acme, owner, sqlite_file)
+    client = host_client(owner, "acme.localhost")
+    url = f"/explore/{shop.connection_id}/snapshots/take/"
+    assert client.post(url, {"db": shop.name}).status_code == 302
+    first = Run.objects.get(kind="snapshot")
+    response = client.post(url, {"db": shop.name}, follow=True)
+    assert Run.objects.filter(kind="snapshot").count() == 1
+    assert response.redirect_chain[-1][0] == (
+        f"/explore/{shop.connection_id}/snapshots/?db={shop.name}"
+    )
+    assert f"already queued (run {first.pk})" in response.content.decode()
+
+
 def test_a_viewer_cannot_take_a_snapshot(world, acme, owner, sqlite_file, host_client):
     shop = learned(acme, owner, sqlite_file)
     client = host_client(world.users["viewer"], "acme.localhost")

@@ -19,6 +19,7 @@ from apps.connections.actions import do_start_snapshot
 from apps.connections.models import Snapshot
 from apps.studio.explore.views import url_for
 from apps.workspaces.access import requires
+from apps.workspaces.actions import ActionRefused
 from apps.workspaces.permissions import Action, can
 
 PAGE_SIZE = 50
@@ -56,7 +57,11 @@ def snapshot_take(request, connection_id: int):
     if database is None:
         messages.error(request, "Choose a learned database of this connection.")
         return redirect(url_for("explore_tree", connection))
-    run = do_start_snapshot(database, request.user, request.POST.get("label", ""))
+    try:
+        run = do_start_snapshot(database, request.user, request.POST.get("label", ""))
+    except ActionRefused as exc:
+        messages.error(request, str(exc))
+        return redirect(url_for("explore_snapshots", connection, db=database.name))
     messages.info(request, f"Taking a snapshot of {database.name}.")
     return redirect("run_detail", run_id=run.pk)
 
