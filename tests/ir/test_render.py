@@ -113,3 +113,17 @@ def test_rendered_sqlite_ddl_runs_and_creates_every_object():
     assert stored == snap.table("", "orders").__class__(
         **{**{f: getattr(snap.table("", "orders"), f) for f in stored.__slots__}, "indexes": ()}
     )
+
+
+def test_mysql_8_reserved_words_are_quoted_for_both_servers():
+    """MariaDB does not reserve RANK, LEAD or WINDOW, MySQL 8 does: rendered unquoted, a
+    plan made on MariaDB would fail on MySQL 8 (the list is one for the family)."""
+    snap = ir.parse_ddl(
+        "CREATE TABLE `scores` (`id` int PRIMARY KEY, `rank` int, `lead` int, `window` int, "
+        "`points` int)",
+        "mysql",
+    )
+    (statement,) = ir.render_ddl(snap)
+    for word in ("rank", "lead", "window"):
+        assert f"`{word}`" in statement
+    assert "`points`" not in statement and " points " in statement
