@@ -58,6 +58,29 @@ EXPLAIN_OPTIONS = re.compile(
     re.IGNORECASE,
 )
 
+#: Functions whose effect a rollback does not undo, or that reach past the statement:
+#: ending or signalling other sessions, session-level locks (they outlive the read-only
+#: transaction), server maintenance, writes to files or other servers. Names lower-case,
+#: for every family (no name here means something harmless on another server).
+EFFECT_FUNCTIONS = frozenset({
+    # PostgreSQL
+    "pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf", "pg_rotate_logfile",
+    "pg_advisory_lock", "pg_advisory_lock_shared", "pg_try_advisory_lock",
+    "pg_try_advisory_lock_shared", "pg_advisory_unlock", "pg_advisory_unlock_shared",
+    "pg_advisory_unlock_all", "pg_switch_wal", "pg_create_restore_point",
+    "pg_stat_reset", "pg_stat_reset_shared", "pg_stat_reset_single_table_counters",
+    "pg_logical_emit_message", "pg_file_write", "pg_file_unlink", "pg_file_rename",
+    "lo_import", "lo_export", "lo_unlink", "dblink_exec", "dblink_connect", "dblink",
+    "pg_create_logical_replication_slot", "pg_create_physical_replication_slot",
+    "pg_drop_replication_slot", "pg_promote", "pg_wal_replay_pause",
+    "pg_wal_replay_resume", "setval", "nextval",
+    # MySQL / MariaDB
+    "get_lock", "release_lock", "release_all_locks", "master_pos_wait", "source_pos_wait",
+    # SQLite (in-process): loading code into the process
+    "load_extension",
+})  # fmt: skip
+EFFECT_REASON = "it calls {name}(), whose effect a rollback does not undo"
+
 _quiet = threading.local()
 
 
@@ -115,7 +138,15 @@ def refusal(statement: exp.Expression, dialect: str) -> str | None:
         for node_type, reason in REFUSED_NODES:
             if isinstance(node, node_type):
                 return reason.format(kind=_kind(node))
+        if isinstance(node, exp.Func) and (name := _function_name(node)) in EFFECT_FUNCTIONS:
+            return EFFECT_REASON.format(name=name)
     return None
+
+
+def _function_name(node: exp.Func) -> str:
+    """The called name as written (sqlglot keeps unknown functions as Anonymous)."""
+    name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+    return name.strip('"`[]').lower()
 
 
 def _command_refusal(command: exp.Command, dialect: str) -> str | None:
