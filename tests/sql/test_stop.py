@@ -8,6 +8,7 @@ import threading
 import pytest
 from django import db
 
+from apps.audit.models import AuditEvent
 from apps.studio.sql import actions, cancel, runner
 
 #: A statement that runs far longer than any test waits, per family.
@@ -29,6 +30,8 @@ def test_the_statement_timeout_stops_it(world, family_target):
     outcome = actions.do_run_query(family_target.connection, world.users["analyst"], req)
     assert outcome.error.startswith("Stopped after 1 s (the statement timeout)")
     assert outcome.outcome == "failed"
+    event = AuditEvent.objects.filter(action="query.run").latest("pk")
+    assert (event.outcome, event.details["stopped"]) == ("failed", "timeout")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -61,6 +64,8 @@ def test_cancel_from_another_request(world, family_target, host_client):
         worker.join(60)
     assert outcomes[0].error == "Cancelled at your request."
     assert not cancel.is_running(query_id)
+    event = AuditEvent.objects.filter(action="query.run").latest("pk")
+    assert (event.actor_id, event.details["stopped"]) == (analyst.pk, "cancelled")
 
 
 def test_cancel_of_nothing_running(world, host_client):

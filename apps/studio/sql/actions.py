@@ -28,6 +28,8 @@ def do_run_query(connection, user, req: runner.Request) -> runner.Outcome:
     """Run a statement from the editor (audited as query.run)."""
     outcome = runner.run(connection, user, req)
     details = _details(req, rows=len(outcome.rows), elapsed_ms=outcome.elapsed_ms)
+    if outcome.stopped:  # the audit says who stopped it: its author, or the timeout
+        details["stopped"] = outcome.stopped
     record(
         connection.workspace,
         user,

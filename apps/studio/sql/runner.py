@@ -103,6 +103,7 @@ class Outcome:
     elapsed_ms: int = 0
     error: str = ""  # for a person: the server's message, a refusal, or why it stopped
     outcome: str = "ok"  # the audit outcome: ok, refused, failed
+    stopped: str = ""  # "cancelled" or "timeout" when the watch stopped the statement
 
     @property
     def ok(self) -> bool:
@@ -152,6 +153,7 @@ def run(connection, user, req: Request) -> Outcome:
                 outcome = _execute(session, text, req.row_limit, rules, read_only)
             if watch.reason and not outcome.ok:
                 outcome.error = watch.explain(outcome.error)
+                outcome.stopped = watch.reason
     except ActionRefused as exc:
         outcome = Outcome(error=str(exc), outcome="refused")
     except SecretUnavailable as exc:
