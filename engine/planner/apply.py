@@ -240,6 +240,7 @@ def apply_plan(
                 journal={"run_id": run.run_id, "state": state},
             )
         resume = run if state == "interrupted" else None
+        reordered = False
         if resume is None:
             if live.hash_unordered == plan.target_hash_unordered and live.hash != plan.source_hash:
                 done_by = f" (journal run {run.run_id})" if state == "complete" else ""
@@ -249,7 +250,8 @@ def apply_plan(
                     run.run_id if run else None,
                     f"already applied{done_by}: the live schema hashes to the plan's target",
                 )
-            if live.hash != plan.source_hash:
+            reordered = live.hash != plan.source_hash and _only_column_order(plan, live)
+            if live.hash != plan.source_hash and not reordered:
                 expected = source_snapshot or plan_snapshot(plan, "from")
                 raise drift_refusal(plan, live, expected, "apply refused, the database drifted")
         units, planned = _apply_units(plan, resume)
@@ -305,6 +307,8 @@ def apply_plan(
         planned = {k: ("done" if v == "pending" else v) for k, v in planned.items()}
         status = "resumed" if resume else "applied"
         notes = (f"resumed journal run {run_id}",) if resume else ()
+        if resume is None and reordered:
+            notes += (REORDERED_NOTE,)
         ops = _results(ctx, runner, planned, None)
         if not verify:
             return ctx.report(
@@ -318,6 +322,20 @@ def apply_plan(
         return _verify_apply(ctx, run_id, status, ops, notes, len(units))
     finally:
         ctx.journal.close()
+
+
+REORDERED_NOTE = (
+    "the live columns are in another order than when the plan was computed (a shadow-column "
+    "change and its rollback move a column to the end); every object matched otherwise"
+)
+
+
+def _only_column_order(plan: Plan, live) -> bool:
+    """Does the live schema differ from the plan's source in column order only? Its
+    statements name columns, never positions, so such a plan still applies as planned
+    (verification compares column order aside too)."""
+    digests = plan_digests(plan, "from")
+    return digests is not None and not describe_digest_drift(digests, live.snapshot)
 
 
 def _apply_units(plan: Plan, resume: Run | None) -> tuple[list[Unit], dict[str, str]]:

@@ -135,6 +135,10 @@ def test_shadow_column_round_trip(pair):
         assert back.status == "rolled_back", back.message
         assert back.verified is True
         assert s.query(DATA).rows == before
+        # the columns moved (both ways): the plan still applies, and says why it accepted
+        again = apply_plan(s, plan, accept_hazards=_accept(plan))
+        assert again.status == "applied" and again.verified is True, again.message
+        assert any("another order" in n for n in again.notes)
 
 
 def test_shadow_column_keeps_writes_made_during_the_backfill(pair):
