@@ -120,7 +120,7 @@ def drift_message(plan, user) -> str:
     apply will say there is nothing to do); else the engine's own words for what drifted.
     Connects through the policy. The API asks this before queueing an apply, to answer 409
     at once; the job's engine checks again, so a change in between is still refused."""
-    from engine.planner.apply_checks import drift_refusal, learn_live
+    from engine.planner.apply_checks import drift_refusal, learn_live, only_column_order
 
     engine_plan = plan.engine_plan()
     with open_session(plan.connection, user, why=f"drift check plan #{plan.pk}") as session:
@@ -128,6 +128,8 @@ def drift_message(plan, user) -> str:
     if live.hash == engine_plan.source_hash:
         return ""
     if live.hash_unordered == engine_plan.target_hash_unordered:
+        return ""
+    if only_column_order(engine_plan, live):  # the apply accepts it, with a note
         return ""
     expected = plan.before.ir() if plan.before_id else None
     return drift_refusal(engine_plan, live, expected, "apply refused, the database drifted").message

@@ -63,6 +63,7 @@ from engine.planner.apply_checks import (
     drift_lines,
     drift_refusal,
     learn_live,
+    only_column_order,
     plan_digests,
     plan_snapshot,
 )
@@ -250,7 +251,7 @@ def apply_plan(
                     run.run_id if run else None,
                     f"already applied{done_by}: the live schema hashes to the plan's target",
                 )
-            reordered = live.hash != plan.source_hash and _only_column_order(plan, live)
+            reordered = live.hash != plan.source_hash and only_column_order(plan, live)
             if live.hash != plan.source_hash and not reordered:
                 expected = source_snapshot or plan_snapshot(plan, "from")
                 raise drift_refusal(plan, live, expected, "apply refused, the database drifted")
@@ -328,14 +329,6 @@ REORDERED_NOTE = (
     "the live columns are in another order than when the plan was computed (a shadow-column "
     "change and its rollback move a column to the end); every object matched otherwise"
 )
-
-
-def _only_column_order(plan: Plan, live) -> bool:
-    """Does the live schema differ from the plan's source in column order only? Its
-    statements name columns, never positions, so such a plan still applies as planned
-    (verification compares column order aside too)."""
-    digests = plan_digests(plan, "from")
-    return digests is not None and not describe_digest_drift(digests, live.snapshot)
 
 
 def _apply_units(plan: Plan, resume: Run | None) -> tuple[list[Unit], dict[str, str]]:

@@ -249,6 +249,14 @@ def drift_lines(plan: Plan, side: str, expected: Snapshot | None, live: Snapshot
     return tuple(describe_digest_drift(digests, live)) if digests is not None else ()
 
 
+def only_column_order(plan: Plan, live: Live) -> bool:
+    """Does the live schema differ from the plan's source in column order only? The plan's
+    statements name columns, never positions, so it still applies as planned (and apply's
+    verification compares column order aside too)."""
+    digests = plan_digests(plan, "from")
+    return digests is not None and not describe_digest_drift(digests, live.snapshot)
+
+
 def plan_digests(plan: Plan, side: str) -> dict[str, str] | None:
     value = (plan.source.get(side) or {}).get("objects") if isinstance(plan.source, dict) else None
     return value if isinstance(value, dict) else None
