@@ -212,26 +212,36 @@ def _type_hazards(ca: model.Column, cb: model.Column) -> tuple[tuple[str, ...], 
 
 def _cycle_foreign_keys(cx: Ctx, t: model.Table, column: str) -> None:
     """Foreign keys through a column whose type changes: drop before, re-add after."""
+    cycle_foreign_keys(
+        cx,
+        t,
+        lambda owner, fk: (
+            (owner.key == t.key and column in fk.columns)
+            or ((fk.ref_schema, fk.ref_table) == t.key and column in fk.ref_columns)
+        ),
+        f"around the type change of {cx.label(t.schema, t.name, column)} (the server will "
+        "not change the type of a column a foreign key uses).",
+    )
+
+
+def cycle_foreign_keys(cx: Ctx, t: model.Table, through, why: str) -> None:
+    """Foreign keys touching table `t` (its own or referencing it) for which
+    `through(owner, fk)` holds, and which the desired schema keeps: dropped before the
+    change and added again after it (once per plan, whoever asks first); `why` ends the
+    rationale ("around the ...")."""
     from engine.planner.diff_tables import add_foreign_key, drop_foreign_key
 
     for owner, fk in _foreign_keys_touching(cx.a, t.key):
-        through = (owner.key == t.key and column in fk.columns) or (
-            (fk.ref_schema, fk.ref_table) == t.key and column in fk.ref_columns
-        )
         kept = cx.b.table(*owner.key)
-        if not through or kept is None or fk not in kept.foreign_keys:
+        if not through(owner, fk) or kept is None or fk not in kept.foreign_keys:
             continue
         key = (owner.schema, owner.name, fk.name)
         if key in cx.fk_cycled:
             continue
         cx.fk_cycled.add(key)
-        why = (
-            f"{{}} foreign key {fk.name} of {cx.label(*owner.key)} around the type change "
-            f"of {cx.label(t.schema, t.name, column)} (the server will not change the type "
-            "of a column a foreign key uses)."
-        )
-        drop_foreign_key(cx, kept, fk, why.format("Drop"))
-        add_foreign_key(cx, kept, fk, why.format("Re-add"))
+        text = f"{{}} foreign key {fk.name} of {cx.label(*owner.key)} {why}"
+        drop_foreign_key(cx, kept, fk, text.format("Drop"))
+        add_foreign_key(cx, kept, fk, text.format("Re-add"))
 
 
 #: the last snapshot's foreign keys by the table they touch (owner or referenced), with

@@ -96,23 +96,14 @@ def _staged(cx: Ctx, src: model.Table, dst: model.Table, triggers, sides) -> tup
 def _cycle_referencing_keys(cx: Ctx, t: model.Table) -> None:
     """Foreign keys of other tables referencing `t`: dropped before the staged rebuild
     drops it, added again after it is back."""
-    from engine.planner.diff_columns import _foreign_keys_touching
-    from engine.planner.diff_tables import add_foreign_key, drop_foreign_key
+    from engine.planner.diff_columns import cycle_foreign_keys
 
-    for owner, fk in _foreign_keys_touching(cx.a, t.key):
-        kept = cx.b.table(*owner.key)
-        if owner.key == t.key or kept is None or fk not in kept.foreign_keys:
-            continue
-        key = (owner.schema, owner.name, fk.name)
-        if key in cx.fk_cycled:
-            continue
-        cx.fk_cycled.add(key)
-        why = (
-            f"{{}} foreign key {fk.name} of {cx.label(*owner.key)} around the rebuild of "
-            f"{cx.label(*t.key)} (the table is dropped and created again)."
-        )
-        drop_foreign_key(cx, kept, fk, why.format("Drop"))
-        add_foreign_key(cx, kept, fk, why.format("Re-add"))
+    cycle_foreign_keys(
+        cx,
+        t,
+        lambda owner, fk: owner.key != t.key,
+        f"around the rebuild of {cx.label(*t.key)} (the table is dropped and created again).",
+    )
 
 
 def _procedure(cx: Ctx, src: model.Table, dst: model.Table, triggers) -> tuple[Step, ...]:
