@@ -18,6 +18,11 @@ per million rows). The shadow column does the rewrite beside the live column ins
    indexes under the old names and constraints, restore default and comment, drop the
    trigger.
 
+Only for a widening (every old value converts: int -> bigint, a longer char(n)): the sync
+trigger converts every write, and a conversion that could fail would fail the table's
+writes while the shadow exists; the plain ALTER, which fails whole, stays for the rest.
+For the same reason the rollback (a narrowing) is the plain ALTER back.
+
 The column moves to the end of the table (the plan's verification compares column order
 aside, and the note says so); every row is updated once, so the table takes about twice
 its space until VACUUM reclaims the old row versions. What the column takes part in that
@@ -37,6 +42,7 @@ from typing import Any
 
 from engine.ir import model
 from engine.planner import online_steps  # noqa: F401  (registers sql_with_cleanup)
+from engine.planner.diff_columns import type_change
 from engine.planner.model import Operation, Step
 from engine.planner.online import Env, fill, literal
 from engine.planner.online_steps import transaction_step
@@ -223,6 +229,11 @@ def build_shadow_column(op: Operation, rule: dict, env: Env):
     old, new = env.column("from"), env.column("to")
     if a is None or b is None or old is None or new is None:
         return "the column is missing on one side"
+    if type_change(old.type, new.type) != "widening":
+        return (
+            f"{old.type} -> {new.type} may fail for some values, and the sync trigger would "
+            "then fail the table's writes: the plain ALTER fails whole instead"
+        )
     if a.primary_key is None:
         return "the table has no primary key to fill the new column by"
     renamed = env.renamed_columns_earlier()
@@ -236,8 +247,8 @@ def build_shadow_column(op: Operation, rule: dict, env: Env):
     if b.primary_key is None:
         return "the desired table has no primary key to fill the column by on rollback"
     steps, values = _procedure(env, sh, old, new, a)
-    rollback = None
-    if op.rollback is not None:
+    rollback = op.rollback  # narrowing back: the plain ALTER, which fails whole or not at all
+    if op.rollback is not None and type_change(new.type, old.type) == "widening":
         # when the rollback runs, the ops after this one are undone already: the column
         # has the current side's nullability and comment again (they are ops of their own)
         now = replace(new, nullable=old.nullable, comment=old.comment)

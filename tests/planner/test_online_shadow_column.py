@@ -245,3 +245,33 @@ def _column(name: str):
     from engine.planner.model import ObjectRef
 
     return ObjectRef("column", "public", name, "t")
+
+
+def test_only_a_widening_gets_the_shadow_and_its_rollback_is_the_plain_alter(fresh_pg_database):
+    """A conversion that may fail (text to integer) would make the sync trigger fail the
+    table's writes: it stays the plain ALTER, which fails whole. A widening's rollback (a
+    narrowing) is the plain ALTER back for the same reason."""
+    with connect(fresh_pg_database) as s:
+        s.execute("CREATE TABLE t (id integer PRIMARY KEY, qty integer, code text)")
+        desired = "CREATE TABLE t (id integer PRIMARY KEY, qty bigint, code integer)"
+        ctx = context(s, fresh_pg_database.rsplit("/", 1)[1], desired, rows={("public", "t"): ROWS})
+        ctx = dataclasses.replace(ctx, large_table_rows=1000)
+    widen = plain(
+        "op-001",
+        "alter_column_type",
+        _column("qty"),
+        ["ALTER TABLE public.t ALTER COLUMN qty TYPE bigint USING qty::bigint"],
+        ["ALTER TABLE public.t ALTER COLUMN qty TYPE integer USING qty::integer"],
+    )
+    convert = plain(
+        "op-002",
+        "alter_column_type",
+        _column("code"),
+        ["ALTER TABLE public.t ALTER COLUMN code TYPE integer USING code::integer"],
+        ["ALTER TABLE public.t ALTER COLUMN code TYPE text USING code::text"],
+    )
+    wide, other = choose((widen, convert), ctx)
+    assert wide.strategy == "shadow_column"
+    assert [st.sql for st in wide.rollback] == [widen.rollback[0].sql]
+    assert other.strategy == "plain"
+    assert "text -> integer may fail for some values" in " ".join(other.notes)
