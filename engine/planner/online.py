@@ -296,6 +296,25 @@ def _length_prefix_grows(old: Any, new: Any, env: Env) -> str | None:
     return None
 
 
+@condition("converts_every_value")
+def _converts_every_value(expected: bool, env: Env) -> str | None:
+    """A strategy that keeps a copy in step through triggers converts every write: a
+    conversion that can fail (a narrowing, text to a number) would fail the table's
+    writes while the copy exists. Only a widening is sure to convert every value."""
+    from engine.planner.diff_columns import type_change
+
+    old, new = env.column("from"), env.column("to")
+    if old is None or new is None:
+        return "the column is missing on one side"
+    widening = old.type == new.type or type_change(old.type, new.type) == "widening"
+    if widening == expected:
+        return None
+    return (
+        f"{old.type} -> {new.type} may fail for some values, and the sync triggers would then "
+        "fail the table's writes: the plain ALTER fails whole instead"
+    )
+
+
 @condition("unchanged")
 def _unchanged(attributes: list[str], env: Env) -> str | None:
     old, new = env.column("from"), env.column("to")

@@ -71,6 +71,17 @@ def _copy_columns(env: Env) -> list[str]:
     return out
 
 
+def _widening_back(env: Env) -> bool:
+    """Is the way back sure to convert every value? A rollback that narrows must not run
+    through sync triggers (a value that does not fit would fail the table's writes)."""
+    from engine.planner.diff_columns import type_change
+
+    old, new = env.column("from"), env.column("to")
+    if old is None or new is None:
+        return True  # not a column change: the shape goes back as it came
+    return old.type == new.type or type_change(new.type, old.type) == "widening"
+
+
 def _steps(env: Env, sh: dict, values: dict, alters: list[str], copy_params: dict):
     plain = lambda sql: Step(sql=sql, transactional=False)  # noqa: E731
     steps = [plain(fill(s, values)) for s in sh["prepare"]]
@@ -142,14 +153,12 @@ def build_shadow(op: Operation, rule: dict, env: Env):
         "total": env.context.rows(env.schema, t),
     }
     steps = _steps(env, sh, values, alters, copy_params)
-    rollback = None
-    if op.rollback is not None:
+    rollback = op.rollback  # the plain ALTER back, unless it too converts every value
+    if op.rollback is not None and _widening_back(env):
         back = [retarget(s.sql, t, values["new_table"]) if s.kind == "sql" else None
                 for s in op.rollback]  # fmt: skip
         if back and None not in back:
             rollback = _steps(env, sh, values, back, copy_params)
-        else:
-            rollback = op.rollback
     env.extra["lock"] = sh["lock"]
     env.extra["note"] = fill(sh["note"], values)
     return steps, rollback

@@ -229,11 +229,6 @@ def build_shadow_column(op: Operation, rule: dict, env: Env):
     old, new = env.column("from"), env.column("to")
     if a is None or b is None or old is None or new is None:
         return "the column is missing on one side"
-    if type_change(old.type, new.type) != "widening":
-        return (
-            f"{old.type} -> {new.type} may fail for some values, and the sync trigger would "
-            "then fail the table's writes: the plain ALTER fails whole instead"
-        )
     if a.primary_key is None:
         return "the table has no primary key to fill the new column by"
     renamed = env.renamed_columns_earlier()
