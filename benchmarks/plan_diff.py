@@ -6,8 +6,9 @@
 Builds schema A (the snapshot_pull benchmark's tables and views) and schema B = A with
 about 5% of the tables changed: a new column on 10 tables, `qty` widened to bigint on 10
 tables that a view reads, an index dropped on 10, an index added on 10, 10 new tables.
-Times both tools reading the two live databases and writing their migration (best of N,
-wall clock, process start included, the two taking turns after the server has settled).
+Times both tools reading the two live databases and writing their migration (best and
+median of N, wall clock, process start included, the two taking turns after the server has
+settled; the 1-minute load average before each pair is printed with them).
 Then applies each tool's output to a fresh copy of A and reports whether it ran and
 whether the result equals B (sqlx: `sqlx apply`, which verifies by re-learning; migra:
 its SQL through psql, compared with `sqlx snapshot:pull`).
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -124,14 +126,18 @@ def main() -> int:
         settle_pg(url_a)
         settle_pg(url_b)
         plan_file = f"{tmp}/plan.json"
-        ours = theirs = float("inf")
+        ours_all: list[float] = []
+        theirs_all: list[float] = []
+        loads: list[float] = []
         migra_sql = ""
         for _ in range(args.repeat):  # taking turns: the machine's state falls on both
+            loads.append(os.getloadavg()[0])
             seconds, _ = timed([*SQLX, "plan:diff", "--from", url_a, "--to", url_b, "-o",
                                 plan_file], env, 1)  # fmt: skip
-            ours = min(ours, seconds)
+            ours_all.append(seconds)
             seconds, migra_sql = timed([*MIGRA, "--unsafe", url_a, url_b], env, 1, ok=(0, 2))
-            theirs = min(theirs, seconds)
+            theirs_all.append(seconds)
+        ours, theirs = min(ours_all), min(theirs_all)
         plan = json.loads(Path(plan_file).read_text())
         hash_b = pull_hash(url_b, env)
 
@@ -157,6 +163,7 @@ def main() -> int:
 
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average (1/5/15 min) after the timed runs: {load} on {os.cpu_count()} cores")
+    print("1-min load before each pair: " + " ".join(f"{x:.1f}" for x in loads))
     n = len(changes(args.tables, args.views))
     print(f"{args.tables} tables (+{args.views} views), B = A with {n} changes; "
           f"best of {args.repeat}, wall-clock s\n")  # fmt: skip
@@ -165,7 +172,12 @@ def main() -> int:
     print(f"| sqlx plan:diff | {ours:.2f} | {len(plan['operations'])} | {ours_note} |")
     migra_ops = sum(1 for line in migra_sql.splitlines() if line.strip().endswith(";"))
     print(f"| migra | {theirs:.2f} | {migra_ops} | {migra_note} |")
-    print(f"\nmigra / sqlx: {theirs / ours:.2f}x")
+    print(
+        f"\nmigra / sqlx: {theirs / ours:.2f}x (best of each); "
+        f"{statistics.median(theirs_all) / statistics.median(ours_all):.2f}x (medians)"
+    )
+    print("sqlx runs:  " + " ".join(f"{x:.2f}" for x in ours_all))
+    print("migra runs: " + " ".join(f"{x:.2f}" for x in theirs_all))
     return 0
 
 

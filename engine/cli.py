@@ -404,6 +404,28 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Called without `argv` (the `sqlx` entry point, `python -m
+    engine.cli`), the process ends here (`leave`); with `argv` (tests, embedding), the
+    exit code is returned."""
+    code = run(argv)
+    if argv is None:
+        leave(code)
+    return code
+
+
+def leave(code: int) -> None:
+    """End the process now, once stdout and stderr are flushed: the interpreter's own
+    shutdown would free every object a command made one by one (two 1,000-table
+    snapshots are a million of them, about 0.12 s of `sqlx plan:diff`), and nothing a
+    command leaves behind needs it: files are written and closed, sessions closed and
+    child processes waited for before a handler returns."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

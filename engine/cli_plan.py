@@ -13,11 +13,15 @@ resumes or rolls back.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from engine import errors
 from engine.cli_output import Progress, cell, dumps_json, key_values, table
+from engine.gcpause import paused
 
 
 def add_plan_commands(add: Any, connecting: Any) -> None:
@@ -146,18 +150,22 @@ def cmd_plan_diff(args: argparse.Namespace) -> int:
     renames = parse_renames(args.rename)
     # the planner (and sqlglot) is imported after the sides are under way: a live source
     # side is learned by a child process, which can start before those imports
-    loaded = load_sides(args.source, args.target, args.dialect, normalise=not args.parse_only)
+    with sides_kept():
+        loaded = load_sides(args.source, args.target, args.dialect, normalise=not args.parse_only)
     from engine.planner import make_plan
     from engine.planner.lint import has_blocking
     from engine.planner.serial import dumps
 
-    plan = make_plan(
-        loaded[0],
-        loaded[1],
-        renames=renames,
-        large_table_rows=args.large_table_rows,
-    )
-    text = dumps(plan)
+    try:
+        plan = make_plan(
+            loaded[0],
+            loaded[1],
+            renames=renames,
+            large_table_rows=args.large_table_rows,
+        )
+        text = dumps(plan)
+    finally:
+        gc.unfreeze()
     if args.output:
         from engine.cli import write_output
 
@@ -172,6 +180,23 @@ def cmd_plan_diff(args: argparse.Namespace) -> int:
     return 1 if has_blocking(plan.findings, strict=args.strict) else 0
 
 
+@contextlib.contextmanager
+def sides_kept() -> Iterator[None]:
+    """No cyclic collection while the sides are learned, and none that walks them after
+    (`gc.freeze`; the caller calls `gc.unfreeze()` when the command is done with them).
+
+    Why: two 1,000-table sides are a million objects that live until the command ends,
+    and hardly any garbage cycles (SQL fragments are parsed in a helper process where one
+    can be forked; elsewhere their parse trees wait for the end of the command): the
+    collector would walk them again and again (after the target side arrives from its
+    process alone, 30 ms), and planning makes enough garbage of its own (SQL parse trees)
+    to start it a few more times. A forked process inherits the paused collector; the
+    fragment helper turns its own back on (`engine.flo.normaliser`)."""
+    with paused():
+        yield
+        gc.freeze()
+
+
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -179,11 +204,9 @@ def plural(n: int, word: str) -> str:
 def load_sides(
     source: str, target: str, dialect: str | None, normalise: bool = True
 ) -> tuple[Any, Any]:
-    """Both sides; two live URLs are learned at the same time (each on its own
-    connection, the target side in a child process: learning is GIL-bound Python, so two
-    threads would take turns -- `engine.forked`), then a .sql side takes its dialect from
-    the other side (a desired-state file is written for the server it will go to)."""
-    from engine import forked
+    """Both sides; two live URLs are learned at the same time (`_learn_live_pair`), then
+    a .sql side takes its dialect from the other side (a desired-state file is written
+    for the server it will go to)."""
     from engine.planner.sources import is_url, load_source, normalise_through_server
 
     specs = (source, target)
@@ -191,17 +214,7 @@ def load_sides(
     out: list[Any] = [None, None]
     first = [i for i in (0, 1) if not is_sql[i]]
     if len(first) == 2 and all(is_url(s) for s in specs):
-        from engine.ir.model import _pickle_reducers
-
-        # the child takes the target (no probes: a plan is made for the source's server),
-        # the shorter read, so its digests and its trip back overlap the source's probes
-        pending = forked.start(_learn_target, specs[1], reducers=_pickle_reducers())
-        try:
-            out[0] = load_source(specs[0])
-        except BaseException:
-            pending.cancel()
-            raise
-        out[1] = pending.result()
+        out[0], out[1] = _learn_live_pair(*specs)
     else:
         for i in first:
             out[i] = load_source(specs[i])
@@ -218,20 +231,53 @@ def load_sides(
     return out[0], out[1]
 
 
-def _learn_target(spec: str) -> Any:
-    """A live target side with what make_plan asks of it, made in the process that
-    learned it (otherwise idle while the source side is read): its per-object digests
-    and its column-order-aside hash, from one pass over its objects."""
-    import dataclasses
+def _learn_live_pair(source: str, target: str) -> tuple[Any, Any]:
+    """Two live sides at the same time: the target learned in a child process (learning
+    is GIL-bound Python: two threads would take turns -- `engine.forked`), the source here
+    meanwhile. The child needs no SQL parser, so it forks before sqlglot is imported here
+    and is done first: it also probes the source's server, on a connection of its own.
+    Both sides' SQL fragments are parsed in one helper process (a view both sides have is
+    parsed once), started once sqlglot is in. What they all load on first use is loaded
+    once, before they part (`prepare_live`)."""
+    from engine import forked
+    from engine.flo import normaliser
+    from engine.ir.model import _pickle_reducers
+    from engine.planner.sources import load_source, prepare_live, with_server
 
-    from engine.ir.hashing import profile_hash_records
-    from engine.planner.apply_checks import object_digests
-    from engine.planner.sources import load_source
+    for spec in (source, target):
+        prepare_live(spec, parser=False)
+    helper = normaliser.shared(2)  # None where forking is not safe: each parses its own
+    learning = forked.start(_learn_target, target, source, helper, reducers=_pickle_reducers())
+    try:
+        if helper is not None:
+            helper.forget(1)
+        prepare_live(source)
+        if helper is not None:
+            helper.start()
+        side = load_source(source, probe=False, normaliser=helper.client(0) if helper else None)
+        target_side, server = learning.result()
+    except BaseException:
+        learning.cancel()
+        if helper is not None:
+            helper.wait(kill=True)
+        raise
+    if helper is not None:
+        helper.wait()
+    probed = with_server(side, server)
+    if probed is None:  # the probes met another server: read the source on one connection
+        probed = load_source(source)
+    return probed, target_side
 
-    side = load_source(spec, probe=False)  # a plan uses the source's server's capabilities
-    unordered, records = profile_hash_records(side.snapshot, column_order=False)
-    digests = object_digests(side.snapshot, records)
-    return dataclasses.replace(side, digests=(side.snapshot, digests), unordered_hash=unordered)
+
+def _learn_target(spec: str, source: str, helper: Any) -> tuple[Any, Any]:
+    """A live target side, learned with what make_plan asks of it (its per-object digests
+    and its column-order-aside hash: `load_source` makes them with its profile hash), and
+    the source's server probed (a plan uses the source's server's capabilities, never the
+    target's: the target is not probed)."""
+    from engine.planner.sources import load_source, probe_server
+
+    side = load_source(spec, probe=False, normaliser=helper.client(1) if helper else None)
+    return side, probe_server(source)
 
 
 def plan_summary(plan: Any) -> str:

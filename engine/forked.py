@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine import errors
+from engine.gcpause import paused
 
 
 def std_streams() -> tuple:
@@ -92,7 +93,8 @@ class _Forked(Pending):
         if not data:
             code = os.waitstatus_to_exitcode(status)
             raise errors.EngineError(f"the worker process ended without an answer ({code})")
-        ok, value = pickle.loads(data)
+        with paused():  # a snapshot is 100,000 new acyclic objects: nothing to collect
+            ok, value = pickle.loads(data)
         if not ok:
             raise value
         return value
@@ -148,7 +150,8 @@ def start(fn: Callable[..., Any], *args: Any, reducers: dict | None = None) -> P
             except BaseException as exc:
                 payload = (False, _portable(exc))
             try:
-                data = _dumps(payload, reducers)
+                with paused():
+                    data = _dumps(payload, reducers)
             except Exception as exc:
                 data = pickle.dumps((False, _portable(exc)))
             view = memoryview(data)

@@ -75,6 +75,9 @@ class LearnedDatabase:
     snapshot: model.Snapshot
     profile_hash: str
     stats: dict = field(default_factory=dict, compare=False)
+    #: (profile_hash(snapshot, column_order=False), the per-record texts of that
+    #: document) when asked for (`learn_database(..., column_order_aside=True)`)
+    column_order_aside: tuple[str, dict[str, list[str]]] | None = field(default=None, compare=False)
 
 
 @functools.cache
@@ -360,6 +363,7 @@ def learn_database(
     server_fingerprint: str | None = None,
     normaliser: Any = None,
     alongside: Callable[[model.Snapshot], Any] | None = None,
+    column_order_aside: bool = False,
 ) -> LearnedDatabase:
     """Read `database`'s catalog through `session` (read-only) into a LearnedDatabase.
 
@@ -372,6 +376,8 @@ def learn_database(
     `alongside(snapshot)`: work on the finished snapshot (writing it) done here while the
     profile hash is computed in a forked child (`engine.forked`; a thread where forking
     is not safe): the two are the last and longest steps of `sqlx snapshot:pull`.
+    `column_order_aside`: also the hash of the snapshot with its columns in name order and
+    that document's record texts (what a plan asks of each side), in the same pass.
     """
     from engine.flo.server import server_fingerprint as fingerprint_of_server
 
@@ -389,7 +395,7 @@ def learn_database(
         if normaliser is not None:
             normaliser.close()
     with paused():
-        return _finish(records, database, dialect, folder, server, alongside)
+        return _finish(records, database, dialect, folder, server, alongside, column_order_aside)
 
 
 def _finish(
@@ -399,10 +405,11 @@ def _finish(
     folder: str,
     server: str,
     alongside: Callable[[model.Snapshot], Any] | None = None,
+    column_order_aside: bool = False,
 ) -> LearnedDatabase:
     """Records -> IR snapshot, stats, source and profile hash (no SQL parsing here,
     except a family's stored DDL, `ddl_fill`)."""
-    from engine.ir.hashing import profile_hash
+    from engine.ir.hashing import profile_hash, profile_hashes
 
     warnings: list[str] = []
     snapshot = assemble(records, dialect)
@@ -417,7 +424,11 @@ def _finish(
         source["warnings"] = warnings
     # sorted already, and known so: hashing and writing it do not sort 1,000 tables again
     snapshot = with_source(snapshot, source=source, stats=stats)
-    if alongside is None:
+    aside = None
+    if column_order_aside and alongside is None:
+        digest, unordered, texts = profile_hashes(snapshot)
+        aside = (unordered, texts)
+    elif alongside is None:
         digest = profile_hash(snapshot)
     else:
         from engine import forked
@@ -429,4 +440,10 @@ def _finish(
             pending.cancel()
             raise
         digest = pending.result()
-    return LearnedDatabase(name=database, snapshot=snapshot, profile_hash=digest, stats=stats)
+    return LearnedDatabase(
+        name=database,
+        snapshot=snapshot,
+        profile_hash=digest,
+        stats=stats,
+        column_order_aside=aside,
+    )

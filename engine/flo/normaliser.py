@@ -65,10 +65,52 @@ def _read(fd: int) -> Any:
     return pickle.loads(_read_exact(fd, size))
 
 
-def _serve(requests: int, answers: int) -> None:
-    """The helper's loop: normalise each batch as it comes, answer all at the end (None)."""
+def _serve_many(channels: list[tuple[int, int]]) -> None:
+    """A shared helper's loop: (requests, answers) per client, each served as `_serve`
+    serves one; a fragment two clients ask for is parsed once (the functions cache)."""
+    import gc
+    import select
+
     from engine.flo.catalog import _normalizer
     from engine.ir import normalize  # noqa: F401  (sqlglot, before the first request)
+
+    gc.freeze()
+    gc.enable()
+    waiting = {requests: (answers, []) for requests, answers in channels}
+    while waiting:
+        ready, _, _ = select.select(list(waiting), [], [])
+        for requests in ready:
+            answers, out = waiting[requests]
+            try:
+                batch = _read(requests)
+            except (EOFError, OSError):  # that client is gone: it normalises for itself
+                batch = _GONE
+            if batch is None:
+                with contextlib.suppress(OSError):
+                    _write(answers, out)
+            elif batch is not _GONE:
+                out.extend(_normalizer(kind)(dialect, text) for kind, dialect, text in batch)
+                continue
+            del waiting[requests]
+            for fd in (requests, answers):
+                os.close(fd)
+
+
+_GONE = object()
+
+
+def _serve(requests: int, answers: int) -> None:
+    """The helper's loop: normalise each batch as it comes, answer all at the end (None).
+    Parse trees are cyclic garbage, so the collector runs here even when the process that
+    forked this one had paused it, but only over what this process makes: what it
+    inherited is frozen (walking it again and again cost as much as the parsing)."""
+    import gc
+
+    from engine.flo.catalog import _normalizer
+    from engine.ir import normalize  # noqa: F401  (sqlglot, before the first request)
+
+    gc.freeze()
+    gc.enable()
 
     out: list[Any] = []
     while True:
@@ -84,8 +126,8 @@ class Normaliser:
     `Deferred`s, `push()` sends what was asked so far, `resolve(records)` puts the
     answers in place. One use: `resolve` (or `close`) ends the helper."""
 
-    def __init__(self, pid: int, requests: int, answers: int) -> None:
-        self._pid = pid
+    def __init__(self, pid: int | None, requests: int, answers: int) -> None:
+        self._pid = pid  # None: a shared helper's client (`Shared`), not this one's to end
         self._requests = requests
         self._answers = answers
         self._asked: list[tuple[str, str, str]] = []
@@ -179,6 +221,8 @@ class Normaliser:
         for fd in (self._requests, self._answers):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        if self._pid is None:
+            return
         try:
             if kill:
                 os.kill(self._pid, signal.SIGTERM)
@@ -192,6 +236,79 @@ def _resolve_item(item: dict, fields: tuple[str, ...], answers: list[Any]) -> No
         value = item.get(name)
         if value.__class__ is Deferred:
             item[name] = answers[value.index]
+
+
+class Shared:
+    """One helper for several processes (`sqlx plan:diff`: the two sides' learning
+    processes), whose pipes exist before it does: a client process can be forked first
+    (before sqlglot is imported: the clients never parse), and the helper started later
+    from a process that has imported it. Each process keeps only its own ends
+    (`client(i)`); the one that started the helper waits for it (`wait`)."""
+
+    def __init__(self, clients: int) -> None:
+        #: per client: (requests read end, requests write end, answers read, answers write)
+        self._fds = [(*os.pipe(), *os.pipe()) for _ in range(clients)]
+        self._open = {fd for fds in self._fds for fd in fds}  # in this process
+        self._pid: int | None = None
+
+    def _close(self, *fds: int) -> None:
+        for fd in fds:
+            if fd in self._open:
+                self._open.discard(fd)
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+    def client(self, i: int) -> Normaliser:
+        """Client `i`'s side, in the process that uses it: every other end is closed here
+        (a helper must see its clients leave, and a client its helper)."""
+        for j, (req_r, req_w, ans_r, ans_w) in enumerate(self._fds):
+            self._close(req_r, ans_w)
+            if j != i:
+                self._close(req_w, ans_r)
+        _, req_w, ans_r, _ = self._fds[i]
+        self._open.clear()  # the Normaliser owns these two now
+        return Normaliser(None, req_w, ans_r)
+
+    def forget(self, i: int) -> None:
+        """Close client `i`'s ends here (they were handed to another process)."""
+        _, req_w, ans_r, _ = self._fds[i]
+        self._close(req_w, ans_r)
+
+    def start(self) -> None:
+        """Fork the helper (no other thread may run: `engine.forked.can_fork`)."""
+        for stream in forked.std_streams():
+            stream.flush()
+        pid = os.fork()
+        if pid == 0:
+            status = 0
+            try:
+                for _, req_w, ans_r, _ in self._fds:
+                    self._close(req_w, ans_r)
+                _serve_many([(req_r, ans_w) for req_r, _, _, ans_w in self._fds])
+            except BaseException:
+                status = 1
+            finally:
+                os._exit(status)
+        self._pid = pid
+        for req_r, _, _, ans_w in self._fds:
+            self._close(req_r, ans_w)
+
+    def wait(self, kill: bool = False) -> None:
+        """Wait for the helper (it leaves once every client has had its answers or gone);
+        `kill`: stop it first (the command failed). Ends still open here are closed."""
+        self._close(*list(self._open))
+        if self._pid is None:
+            return
+        pid, self._pid = self._pid, None
+        with contextlib.suppress(ChildProcessError, ProcessLookupError):
+            if kill:
+                os.kill(pid, signal.SIGTERM)
+            os.waitpid(pid, 0)
+
+
+def shared(clients: int) -> Shared | None:
+    """Pipes for a helper shared by `clients` processes, or None where forking is not safe."""
+    return Shared(clients) if forked.can_fork() else None
 
 
 def start() -> Normaliser | None:

@@ -89,6 +89,8 @@ def check_family(data: dict[str, Any]) -> list[str]:
     for name, mode in (data.get("run") or {}).items():
         if "{sql}" not in mode.get("wrap", "{sql}"):
             problems.append(f"run.{name}.wrap must contain {{sql}}")
+        if not isinstance(mode.get("batch", False), bool):
+            problems.append(f"run.{name}.batch must be true or false")
     for section in ("capabilities", "security"):
         names: set[str] = set()
         for index, probe in enumerate(data.get(section) or []):
@@ -195,19 +197,43 @@ def run_statements(ctx: ProbeContext, statements: list[str], mode_name: str, tim
     outcome = Outcome(statements=[*before, *body, *after], own=list(statements))
     session = ctx.session
     started = time.perf_counter()
+    batch = bool(mode.get("batch"))
     with Watchdog(session, timeout_ms / 1000.0 + WATCHDOG_GRACE_S):
+        ended = False
         try:
-            for sql in before:
-                session.query(sql)
-            for sql in body:
-                outcome.result = session.query(sql)
+            if batch:
+                ended, outcome.result = _in_one_message(session, outcome.statements, len(after))
+            if not ended:
+                for sql in before:
+                    session.query(sql)
+                for sql in body:
+                    outcome.result = session.query(sql)
         except errors.ServerError as exc:
             outcome.error = exc
         finally:
-            for sql in after:
-                session.query(sql)
+            if not ended:
+                for sql in after:
+                    session.query(sql)
     outcome.elapsed_ms = round((time.perf_counter() - started) * 1000.0, 3)
     return outcome
+
+
+def _in_one_message(session: Any, statements: list[str], after: int) -> tuple[bool, Any]:
+    """A run mode's statements, its `after` ones included, sent as one multi-statement
+    query (run mode `"batch": true`, for families whose servers run one): one round trip
+    instead of one per statement, some 140 fewer for a server's probes. The same answers
+    and the same first error (the server skips the rest of the message after one; the
+    caller then sends `after` on its own). (True, the body's last result), or (False,
+    None) when the server did not answer statement by statement (nothing is lost: the
+    run is read-only or rolled back, and the caller runs it again one by one)."""
+    texts = [s.strip().removesuffix(";").rstrip() for s in statements]
+    if not all(texts):
+        return False, None
+    answer = session.query("\n;\n".join(texts))
+    results = answer.results or [answer]
+    if len(results) != len(texts):
+        return False, None
+    return True, results[len(texts) - after - 1]
 
 
 def extract(result: Any, kind: str) -> Any:

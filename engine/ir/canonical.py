@@ -267,6 +267,62 @@ def hash_text_records(snapshot: Snapshot) -> tuple[str, dict[str, list[str]]]:
     return text, records
 
 
+def hash_texts_both_orders(snapshot: Snapshot) -> tuple[str, str, dict[str, list[str]]]:
+    """`hash_text(s)`, and `hash_text_records(s2)` of s2 = s with every table's columns in
+    name order (`hashing.columns_by_name`: the planner's "equal, column order aside"
+    document), in one pass: each record is written once, a table as the text around its
+    columns plus each column's text, joined in both orders. A plan needs both documents
+    of a learned side; the columns are most of either."""
+    s = sort_snapshot(snapshot)
+    w = _COMPACT
+    parts = {"format": w.value(SNAPSHOT_FORMAT, "")}
+    aside = dict(parts)
+    records: dict[str, list[str]] = {}
+    for name in _record_fields(Snapshot):
+        value = getattr(s, name)
+        if name == "tables" and value.__class__ is tuple:
+            texts, texts_aside = _table_texts(value)
+            parts[name] = "[" + ",".join(texts) + "]"
+            aside[name] = "[" + ",".join(texts_aside) + "]"
+            records[name] = texts_aside
+        elif value.__class__ is tuple:
+            texts = records[name] = [w.value(x, "") for x in value]
+            parts[name] = aside[name] = "[" + ",".join(texts) + "]"
+        else:
+            parts[name] = aside[name] = w.value(value, "")
+    keys = sorted(parts)
+    text = "{" + ",".join(f"{_estr(k)}:{parts[k]}" for k in keys) + "}"
+    text_aside = "{" + ",".join(f"{_estr(k)}:{aside[k]}" for k in keys) + "}"
+    return text, text_aside, records
+
+
+def _table_texts(tables: tuple) -> tuple[list[str], list[str]]:
+    """Each table's compact text with its columns in their order and in name order."""
+    w = _COMPACT
+    around = w.around(model.Table, "columns")
+    column = w.record_writer(model.Column)
+    ordered, by_name = [], []
+    for t in tables:
+        if t.__class__ is not model.Table or t.columns.__class__ is not tuple:
+            text = w.value(t, "")  # not a plain record: no shortcut (never from FLO)
+            ordered.append(text)
+            by_name.append(w.value(_columns_by_name(t), ""))
+            continue
+        head, tail = around(t, "")
+        cols = [column(c, "") if c.__class__ is model.Column else w.value(c, "") for c in t.columns]
+        ordered.append(head + "[" + ",".join(cols) + "]" + tail)
+        names = [c.name for c in t.columns]
+        if names != sorted(names):
+            order = sorted(range(len(cols)), key=names.__getitem__)
+            cols = [cols[i] for i in order]
+        by_name.append(head + "[" + ",".join(cols) + "]" + tail)
+    return ordered, by_name
+
+
+def _columns_by_name(t: Any) -> Any:
+    return dataclasses.replace(t, columns=tuple(sorted(t.columns, key=lambda c: c.name)))
+
+
 def record_text(record: Any) -> str:
     """One IR record's compact canonical text (as inside `hash_text`): cheap per-object
     digests for the planner's drift report. The record's own collections must be sorted
@@ -340,7 +396,23 @@ class _Writer:
         """A free-form JSON value (source, stats), already checked by `_plain`."""
         return self.value(v, ind)
 
-    def _compile(self, cls: type):
+    def record_writer(self, cls: type):
+        """The writer of one record class, `f(record, ind) -> text`."""
+        write = self.records.get(cls)
+        if write is None:
+            write = self.records[cls] = self._compile(cls)
+        return write
+
+    def around(self, cls: type, hole: str):
+        """`f(record, ind) -> (head, tail)`: the record's text without the value of field
+        `hole` (head ends with its key), for a caller that writes that value itself."""
+        key = (cls, hole)
+        write = self.records.get(key)
+        if write is None:
+            write = self.records[key] = self._compile(cls, hole)
+        return write
+
+    def _compile(self, cls: type, hole: str | None = None):
         """The writer of one record class: a single str.join over the record's pieces
         ({\n<i>"a": A,\n<i>"b": B\n<ind>} pretty, {"a":A,"b":B} compact), keys sorted."""
         names = sorted(n for n in _record_fields(cls) if n not in self.skip.get(cls, ()))
@@ -354,12 +426,17 @@ class _Writer:
             if item is not None:  # tuple[Record, ...]: the list written without dispatch
                 scope[f"L_{n}"] = self._list_of(item)
                 expr = f"L_{n}(o.{n}, i)"
+            if n == hole:
+                expr = "@HOLE@"
             pieces.append(f"{json.dumps(_estr(n) + colon)}, {expr}, ")
         if self.pretty:
             head, tail, inner = "'{\\n', i, ", "'\\n', ind, '}'", 'ind + "  "'
         else:
             head, tail, inner = "'{', ", "'}'", "ind"
         body = head + sep.join(pieces) + tail
+        if hole is not None:  # (text before the value, text after it)
+            before, after = body.split("@HOLE@, ")
+            body = f"{before})), ''.join(({after}"
         source = f"def write(o, ind):\n    i = {inner}\n    return ''.join(({body}))\n"
         exec(compile(source, f"<canonical writer {cls.__name__}>", "exec"), scope)
         return scope["write"]

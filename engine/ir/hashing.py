@@ -17,7 +17,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
-from engine.ir.canonical import hash_text, hash_text_records, to_json, with_tables
+from engine.ir.canonical import (
+    hash_text,
+    hash_text_records,
+    hash_texts_both_orders,
+    to_json,
+    with_tables,
+)
 from engine.ir.model import Snapshot
 
 #: the last (snapshot, columns_by_name(snapshot)) pairs: a plan asks for both sides'
@@ -83,4 +89,16 @@ def profile_hash(snapshot: Snapshot, *, column_order: bool = True) -> str:
     if not column_order:
         snapshot = columns_by_name(snapshot)
     text = hash_text(snapshot)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def profile_hashes(snapshot: Snapshot) -> tuple[str, str, dict[str, list[str]]]:
+    """`profile_hash(s)` and `profile_hash_records(s, column_order=False)` (hash, record
+    texts) from one pass over the records (`canonical.hash_texts_both_orders`): what a
+    plan asks of a side it learned, for half the cost of the two calls."""
+    text, text_aside, records = hash_texts_both_orders(snapshot)
+    return _sha(text), _sha(text_aside), records
+
+
+def _sha(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -264,7 +264,7 @@ def _views_read(scan: Scan) -> Iterator[Hit]:
     for op, schema, table, column in _dropped_or_renamed(scan):
         readers = [
             dotted(r.schema, r.name)
-            for r in scan.reads_before()
+            for r in scan.reads_before(table)
             if (r.schema, r.name) != (schema, table)
             and (r.reads_column(schema, table, column) if column else r.reads_table(schema, table))
         ]
@@ -314,7 +314,7 @@ def _target_view_broken(scan: Scan) -> Iterator[Hit]:
             gone = t is not None and t.column(column) is None
         if not gone:
             continue
-        for r in scan.reads_after():
+        for r in scan.reads_after(table):
             hit = (
                 r.reads_column(schema, table, column, sure=True)
                 if column

@@ -194,11 +194,43 @@ def view_reads(view, dialect: str, known_names=()) -> ViewReads:
     return reads
 
 
-def all_view_reads(snapshot) -> tuple[ViewReads, ...]:
-    if snapshot is None:
-        return ()
-    names = [t.name for t in snapshot.tables] + [v.name for v in snapshot.views]
-    return tuple(view_reads(v, snapshot.dialect, names) for v in snapshot.views)
+#: a name that is written as itself in any view text (no quotes or escapes to undo)
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
+class LazyViewReads:
+    """What each view of one snapshot reads, parsed only when asked, and only for the views
+    whose text can name the table asked about: a view reads a table by naming it, and a
+    plain name (letters, digits, _) is then somewhere in its text, in some case. Parsing
+    every view for every dropped object was most of the lint of a large schema."""
+
+    def __init__(self, snapshot) -> None:
+        self.snapshot = snapshot
+        self._views = tuple(snapshot.views) if snapshot is not None else ()
+        self._texts: list[str] | None = None
+        self._names: list[str] | None = None
+        self._parsed: dict[int, ViewReads] = {}
+
+    def _reads(self, i: int) -> ViewReads:
+        got = self._parsed.get(i)
+        if got is None:
+            if self._names is None:
+                snap = self.snapshot
+                self._names = [t.name for t in snap.tables] + [v.name for v in snap.views]
+            got = self._parsed[i] = view_reads(self._views[i], self.snapshot.dialect, self._names)
+        return got
+
+    def all(self) -> tuple[ViewReads, ...]:
+        return tuple(self._reads(i) for i in range(len(self._views)))
+
+    def naming(self, table: str) -> tuple[ViewReads, ...]:
+        """The reads of every view that may read `table` (all of them for an odd name)."""
+        if not _PLAIN_NAME.fullmatch(table):
+            return self.all()
+        if self._texts is None:
+            self._texts = [v.definition.lower() for v in self._views]
+        word = table.lower()
+        return tuple(self._reads(i) for i, text in enumerate(self._texts) if word in text)
 
 
 # --- operations ---------------------------------------------------------------------------
@@ -240,8 +272,8 @@ class Scan:
             (r.schema, r.table, r.new): r.old for r in renames if r.kind == "column"
         }
         self.created = {table_of(o) for o in plan.operations if self.creates_table(o)}
-        self._reads_before: tuple | None = None
-        self._reads_after: tuple | None = None
+        self._reads_before = LazyViewReads(self.before)
+        self._reads_after = LazyViewReads(self.after)
 
     @staticmethod
     def creates_table(op: Operation) -> bool:
@@ -264,15 +296,15 @@ class Scan:
         name = self.column_renames.get((schema, table, column), column)
         return None if t is None else t.column(name)
 
-    def reads_before(self) -> tuple:
-        if self._reads_before is None:
-            self._reads_before = all_view_reads(self.before)
-        return self._reads_before
+    def reads_before(self, table: str | None = None) -> tuple:
+        """What the current schema's views read (only those that may read `table`)."""
+        reads = self._reads_before
+        return reads.all() if table is None else reads.naming(table)
 
-    def reads_after(self) -> tuple:
-        if self._reads_after is None:
-            self._reads_after = all_view_reads(self.after)
-        return self._reads_after
+    def reads_after(self, table: str | None = None) -> tuple:
+        """What the desired schema's views read (only those that may read `table`)."""
+        reads = self._reads_after
+        return reads.all() if table is None else reads.naming(table)
 
     def rows_text(self, schema: str, table: str) -> str:
         rows = self.ctx.rows(schema, table)

@@ -42,9 +42,10 @@ class Source:
     url: str | None = None
     #: the snapshot's profile hash when the reader already computed it (FLO does)
     profile_hash: str | None = None
-    #: (snapshot, `apply_checks.object_digests(snapshot)`) when already computed (by the
-    #: process that learned this side, in parallel with the other: `sqlx plan:diff`); used
-    #: only while `snapshot` is still this side's snapshot
+    #: (snapshot, `apply_checks.object_digests(snapshot)`) when already computed (a live
+    #: side's, with its profile hash, in the process that learned it: `sqlx plan:diff`
+    #: learns the two sides side by side); used only while `snapshot` is still this
+    #: side's snapshot
     digests: tuple[Snapshot, dict] | None = field(default=None, compare=False)
     #: profile_hash(snapshot, column_order=False), made with `digests` (same snapshot)
     unordered_hash: str | None = field(default=None, compare=False)
@@ -71,13 +72,15 @@ def load_source(
     database: str | None = None,
     connect_options: dict | None = None,
     probe: bool = True,
+    normaliser: Any = None,
 ) -> Source:
     """Read one side. `dialect` is needed for a .sql file (PlanError without it).
     `probe=False`: a live side whose capabilities nobody asks for (a plan's target:
     plans are made for the source's server) skips FLO's probes, about 140 small
-    queries; its server fingerprint is read all the same."""
+    queries; its server fingerprint is read all the same. `normaliser`: a live side's
+    SQL fragments are parsed in that helper (`engine.flo.normaliser.start()`)."""
     if is_url(spec):
-        return _live(spec, database, connect_options or {}, probe)
+        return _live(spec, database, connect_options or {}, probe, normaliser)
     if spec.endswith(".json"):
         return _snapshot_file(spec)
     return _ddl_file(spec, dialect)
@@ -130,29 +133,105 @@ def _ddl_file(path: str, dialect: str | None) -> Source:
     )
 
 
-def _live(url: str, database: str | None, options: dict, probe: bool = True) -> Source:
+def _live(
+    url: str, database: str | None, options: dict, probe: bool = True, normaliser: Any = None
+) -> Source:
     from engine import connect
     from engine.flo import learn_server, list_databases
     from engine.flo.database import learn_database
     from engine.flo.server import server_fingerprint
-    from engine.planner.online import capabilities_of
+    from engine.ir.canonical import with_source
+    from engine.planner.apply_checks import object_digests
     from engine.url import mask_url
 
-    with connect(url, **options) as session:
-        server = learn_server(session) if probe else None
-        fingerprint = server.fingerprint if server is not None else server_fingerprint(session)
-        name = database or session.cfg.database or _default_database(session, list_databases)
-        learned = learn_database(session, name, server_fingerprint=fingerprint)
-    snapshot = learned.snapshot
-    source = {**snapshot.source, "server": fingerprint, "url": mask_url(url)}
-    return Source(
+    try:
+        with connect(url, **options) as session:
+            server = learn_server(session) if probe else None
+            fingerprint = server_fingerprint(session) if server is None else server.fingerprint
+            name = database or session.cfg.database or _default_database(session, list_databases)
+            learned = learn_database(
+                session,
+                name,
+                server_fingerprint=fingerprint,
+                normaliser=normaliser,
+                column_order_aside=True,  # both hashes a plan needs, in one pass
+            )
+    finally:
+        if normaliser is not None:  # ended by learn_database, unless it never got there
+            normaliser.close()
+    source = {**learned.snapshot.source, "server": fingerprint, "url": mask_url(url)}
+    snapshot = with_source(learned.snapshot, source=source, stats=learned.snapshot.stats)
+    unordered, texts = learned.column_order_aside or (None, None)
+    side = Source(
         kind="live",
         label=mask_url(url),
-        snapshot=dataclasses.replace(snapshot, source=source),
-        capabilities=capabilities_of(server) if server is not None else {},
+        snapshot=snapshot,
         url=url,
         profile_hash=learned.profile_hash,
+        digests=None if texts is None else (snapshot, object_digests(snapshot, texts)),
+        unordered_hash=unordered,
     )
+    if server is None:  # a plan's target: its server's capabilities are never asked for
+        return side
+    # imported here, not above: it imports sqlglot, which a side read without probes and
+    # with its fragments parsed in a helper (`normaliser`) never needs
+    from engine.planner.online import capabilities_of
+
+    return dataclasses.replace(side, capabilities=capabilities_of(server))
+
+
+def probe_server(url: str) -> Any:
+    """The server behind a live side, probed on a connection of its own (a LearnedServer):
+    what `load_source(url)` learns besides the schema, for a caller that reads the schema
+    with `probe=False` elsewhere at the same time (`with_server` joins the two)."""
+    from engine import connect
+    from engine.flo import learn_server
+
+    with connect(url) as session:
+        return learn_server(session)
+
+
+def with_server(side: Source, server: Any) -> Source | None:
+    """`side` (live, read with `probe=False`) with the capabilities of `server`
+    (`probe_server`), as `load_source` with probes gives it; None when the probes reached
+    another server than the schema read did (a pooler in front of several): the caller
+    then reads the side again on one connection, so a plan never mixes two servers."""
+    from engine.planner.online import capabilities_of
+
+    if server.fingerprint != side.snapshot.source.get("server"):
+        return None
+    return dataclasses.replace(side, capabilities=capabilities_of(server))
+
+
+def prepare_live(url: str, parser: bool = True) -> None:
+    """Load now what reading a live side of `url` will load on first use: its wire pack,
+    the value decoders and auth primitives, the family's probe and catalog data, and
+    (`parser`) sqlglot with its SQL dialect's parser and generator. `sqlx plan:diff` calls
+    it before it forks, so the processes that read the sides do not each load it again
+    (about 0.1 s of CPU apiece, which a busy two-core machine feels). A URL that cannot be
+    prepared is left for the read itself to report."""
+    import encodings.idna  # noqa: F401  (a host name, on the first connect)
+
+    import engine.flo.catalog_rows
+    import engine.planner.apply_checks  # a side's digests
+    import engine.wirevm.values  # noqa: F401
+    from engine.flo.catalog import load_catalog
+    from engine.flo.probes import family_folder, load_family
+    from engine.session import wire_target
+    from engine.url import pack_document, parse_url
+
+    try:
+        scheme = parse_url(url).scheme
+        wire_target(scheme)
+        load_family(scheme)
+        load_catalog(family_folder(scheme))
+        dialect = pack_document(scheme).get("sql_dialect")
+    except errors.EngineError:
+        return
+    if parser and dialect:
+        from engine.ir.normalize import normalize_expr
+
+        normalize_expr(dialect, "1")
 
 
 def _default_database(session: Any, list_databases: Any) -> str:
