@@ -59,8 +59,9 @@ def add_plan_commands(add: Any, connecting: Any) -> None:
         action="append",
         default=[],
         metavar="KIND:OLD=NEW",
-        help="declare a rename, e.g. table:orders=purchases or "
-        "column:orders.name=full_name (repeatable)",
+        help="declare a rename, e.g. table:orders=purchases, column:orders.name=full_name, "
+        "constraint:orders.orders_ref_key=orders_code_key, index:OLD=NEW, view:OLD=NEW "
+        "(repeatable)",
     )
     p.add_argument(
         "--parse-only",
@@ -122,24 +123,30 @@ def add_plan_commands(add: Any, connecting: Any) -> None:
 # --- plan:diff -------------------------------------------------------------------------
 
 
+#: rename kind -> does the old name come after its table (TABLE.OLD)?
+RENAME_KINDS = {"table": False, "view": False, "index": False, "column": True, "constraint": True}
+
+
 def parse_renames(values: list[str]) -> tuple[Any, ...]:
-    """`table:old=new`, `column:table.old=new`, `[schema.]` before the table name."""
+    """`table:old=new`, `column:table.old=new`, `constraint:table.old=new`, `index:old=new`,
+    `view:old=new`; `[schema.]` before the table (or object) name."""
     from engine.planner.model import Rename
 
     out = []
     for value in values:
         kind, sep, rest = value.partition(":")
         old, eq, new = rest.partition("=")
-        if not sep or not eq or not old or not new or kind not in ("table", "column", "index"):
+        if not sep or not eq or not old or not new or kind not in RENAME_KINDS:
             raise errors.ConfigError(
-                f"--rename {value!r}: write table:OLD=NEW, column:TABLE.OLD=NEW or index:OLD=NEW"
+                f"--rename {value!r}: write table:OLD=NEW, view:OLD=NEW, index:OLD=NEW, "
+                "column:TABLE.OLD=NEW or constraint:TABLE.OLD=NEW"
             )
         parts = old.split(".")
-        if kind == "column":
+        if RENAME_KINDS[kind]:
             if len(parts) < 2:
-                raise errors.ConfigError(f"--rename {value!r}: a column needs TABLE.OLD=NEW")
+                raise errors.ConfigError(f"--rename {value!r}: a {kind} needs TABLE.OLD=NEW")
             schema = parts[-3] if len(parts) > 2 else ""
-            out.append(Rename("column", schema, parts[-1], new, table=parts[-2]))
+            out.append(Rename(kind, schema, parts[-1], new, table=parts[-2]))
         else:
             schema = parts[-2] if len(parts) > 1 else ""
             out.append(Rename(kind, schema, parts[-1], new))

@@ -103,7 +103,8 @@ class PlanIn(_Input):
     renames: list[text(400, min_length=1)] = Field(
         default_factory=list,
         max_length=200,
-        description="declared renames: table:old=new, column:table.old=new, index:old=new",
+        description="declared renames: table:old=new, view:old=new, index:old=new, "
+        "column:table.old=new, constraint:table.old=new",
     )
 
 

@@ -54,7 +54,8 @@ class PlanForm(forms.Form):
     renames = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2, "class": "code"}),
         required=False,
-        help_text="one per line: table:old=new or column:table.old=new",
+        help_text="one per line: table:old=new, column:table.old=new, "
+        "constraint:table.old=new, index:old=new or view:old=new",
     )
 
     def __init__(self, workspace, *args, **kwargs):

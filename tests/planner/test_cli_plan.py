@@ -14,7 +14,10 @@ import sqlite3
 import pytest
 
 from engine import cli, connect
+from engine.cli_plan import parse_renames
+from engine.errors import ConfigError
 from engine.flo.database import learn_database
+from engine.planner.model import Rename
 from tests.flo.catalog_helpers import run_script
 
 A_SQL = """
@@ -267,3 +270,35 @@ def test_a_desired_sql_file_that_does_not_run_is_a_clear_error(fresh_pg_database
     code, _, err = sqlx(capsys, "plan:diff", "--from", url, "--to", str(desired))
     assert code == 2
     assert "desired.sql does not run on the server" in err and "no_such_column" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "rename"),
+    [
+        ("table:orders=purchases", Rename("table", "", "orders", "purchases")),
+        ("table:shop.orders=purchases", Rename("table", "shop", "orders", "purchases")),
+        ("view:v_old=v_new", Rename("view", "", "v_old", "v_new")),
+        ("index:i_old=i_new", Rename("index", "", "i_old", "i_new")),
+        ("column:orders.name=full_name", Rename("column", "", "name", "full_name", table="orders")),
+        (
+            "constraint:shop.orders.orders_ref_key=orders_code_key",
+            Rename("constraint", "shop", "orders_ref_key", "orders_code_key", table="orders"),
+        ),
+    ],
+)
+def test_declared_renames_parse(text, rename):
+    assert parse_renames([text]) == (rename,)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("trigger:a=b", "write table:OLD=NEW"),
+        ("table:orders", "write table:OLD=NEW"),
+        ("column:name=full_name", "a column needs TABLE.OLD=NEW"),
+        ("constraint:k1=k2", "a constraint needs TABLE.OLD=NEW"),
+    ],
+)
+def test_a_malformed_rename_is_a_clear_config_error(text, words):
+    with pytest.raises(ConfigError, match=words):
+        parse_renames([text])
