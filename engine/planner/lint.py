@@ -326,6 +326,19 @@ def _target_view_broken(scan: Scan) -> Iterator[Hit]:
 
 
 @rule(
+    "NBX304", "Column order changes", "warning", False,
+    "The operation's online strategy re-adds the column at the end of its table: a client "
+    "that inserts without a column list, or reads SELECT * by position, sees a new order.",
+    "Name the columns in client INSERTs and SELECTs first, or take the plain (blocking) "
+    "change in a maintenance window: plan with --large-table-rows above the table's size.",
+)  # fmt: skip
+def _column_order(scan: Scan) -> Iterator[Hit]:
+    for op in scan.plan.operations:
+        if "COLUMN_ORDER" in op.hazards:
+            yield op.id, f"{op.id} moves column {op.target} to the end of its table"
+
+
+@rule(
     "NBX401", "Table rewrite", "warning", True,
     "The operation rewrites every row of the table: it takes time and disk space "
     "proportional to the table, usually under a lock that blocks writes.",

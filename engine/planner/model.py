@@ -35,6 +35,7 @@ HAZARDS = {
     "BACKWARD_INCOMPATIBLE": "removes or renames something clients or views may still use",
     "LOSSY_CONVERSION": "a type or value cannot be represented exactly on the target",
     "IRREVERSIBLE": "has no rollback",
+    "COLUMN_ORDER": "moves a column to the end of its table (positional INSERT, SELECT * see it)",
 }
 
 RISK_LEVELS = ("low", "medium", "high", "critical")

@@ -184,6 +184,20 @@ TRIGGERS = {
         {"renames": (Rename("column", "public", "name", "full_name", "customers"),)},
     ),
     "NBX303": ([op(1, "drop_column", "column", "note", "orders")], after(ORDERS_NO_NOTE), {}),
+    "NBX304": (
+        [
+            op(
+                1,
+                "alter_column_type",
+                "column",
+                "customer_id",
+                "orders",
+                hazards=("TABLE_REWRITE", "COLUMN_ORDER"),
+            )
+        ],
+        after(replace_cols(ORDERS, customer_id={"type": "bigint"})),
+        {},
+    ),
     "NBX401": (
         [
             op(
