@@ -44,7 +44,7 @@ from engine.ir import model
 from engine.planner import online_steps  # noqa: F401  (registers sql_with_cleanup)
 from engine.planner.diff_columns import type_change
 from engine.planner.model import Operation, Step
-from engine.planner.online import Env, fill, literal
+from engine.planner.online import Env, cleanup_step, fill, literal
 from engine.planner.online_steps import transaction_step
 from engine.planner.sqlgen import SqlGen
 
@@ -208,16 +208,13 @@ def _backfill(env: Env, sh: dict, values: dict, table: model.Table) -> Step:
 def _index_step(env, sh, gen, table, index, column, names, temp) -> Step:
     parts = tuple(replace(p, column=names["new_column"]) if p.column == column else p
                   for p in index.parts)  # fmt: skip
-    twin = replace(index, name=temp, parts=parts, comment=index.comment)
+    twin = replace(index, name=temp, parts=parts)
     sql = gen.create_index(table.schema, table.name, twin)[0]
     sql = re.sub(sh["concurrently"]["pattern"], sh["concurrently"]["replace"], sql, count=1)
     v = {"schema_lit": literal(env.dialect, table.schema), "name_lit": literal(env.dialect, temp),
          "index": env.qualified(temp)}  # fmt: skip
-    return Step(sql=sql, kind="sql_with_cleanup", transactional=False, params=tuple(sorted({
-        "cleanup": fill(sh["drop_index"], v),
-        "cleanup_if": fill(sh["invalid_index"], v),
-        "cleanup_first": True,
-    }.items())))  # fmt: skip
+    rule = {"cleanup_sql": sh["drop_index"], "invalid_index_sql": sh["invalid_index"]}
+    return cleanup_step(sql, v, rule, transactional=False)
 
 
 def build_shadow_column(op: Operation, rule: dict, env: Env):
