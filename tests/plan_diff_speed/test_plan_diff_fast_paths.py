@@ -27,6 +27,7 @@ from engine.planner.sources import (
     with_server,
 )
 from tests.flo.catalog_helpers import databases, run_script  # noqa: F401
+from tests.planner.test_fast_paths import live_pair
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "planner" / "corpus"
@@ -162,11 +163,7 @@ def test_a_live_side_carries_its_digests_and_both_hashes(pg_url):
 
 def test_the_command_ends_early_with_all_its_output(databases, tmp_path):  # noqa: F811
     dbs = databases("postgres")
-    url_a, _ = dbs.new()
-    url_b, _ = dbs.new()
-    pair = CORPUS / "postgres" / "31_fk_column_type"
-    run_script(url_a, (pair / "a.sql").read_text())
-    run_script(url_b, (pair / "b.sql").read_text())
+    url_a, url_b = live_pair(dbs)
     out = tmp_path / "plan.json"
     env = {k: v for k, v in os.environ.items() if k != "SQLX_NO_FORK"}
     args = ["plan:diff", "--from", url_a, "--to", url_b, "-o", str(out), "--json"]

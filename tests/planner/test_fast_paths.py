@@ -109,13 +109,19 @@ def _plan_diff(url_a: str, url_b: str, out: Path, no_fork: bool) -> str:
     return json.dumps(doc, sort_keys=True)
 
 
-def test_plan_diff_in_two_processes_equals_two_threads(databases, tmp_path):  # noqa: F811
-    dbs = databases("postgres")
+def live_pair(dbs, case: str = "31_fk_column_type") -> tuple[str, str]:
+    """Two new PostgreSQL databases holding a corpus pair's A and B: (url of A, url of B)."""
     url_a, _ = dbs.new()
     url_b, _ = dbs.new()
-    pair = CORPUS / "postgres" / "31_fk_column_type"
+    pair = CORPUS / "postgres" / case
     run_script(url_a, (pair / "a.sql").read_text())
     run_script(url_b, (pair / "b.sql").read_text())
+    return url_a, url_b
+
+
+def test_plan_diff_in_two_processes_equals_two_threads(databases, tmp_path):  # noqa: F811
+    dbs = databases("postgres")
+    url_a, url_b = live_pair(dbs)
     forked = _plan_diff(url_a, url_b, tmp_path / "forked.json", no_fork=False)
     threaded = _plan_diff(url_a, url_b, tmp_path / "threaded.json", no_fork=True)
     assert forked == threaded

@@ -19,7 +19,9 @@ import pytest
 from engine import connect
 from engine.planner import load_source, make_plan
 from engine.planner.apply import apply_plan, rollback_plan
+from engine.planner.model import ObjectRef
 from engine.planner.online import choose
+from engine.planner.steps import StepContext, executor_for
 from tests._services import _unique_name, _with_database
 from tests.planner.test_apply_support import join, run_in_thread
 from tests.planner.test_online_choose import context, plain
@@ -50,6 +52,27 @@ FILL = [
     "ANALYZE",
 ]
 DATA = "SELECT count(*), sum(id), sum(u_id), sum(qty), string_agg(note, ',' ORDER BY id) FROM t"
+
+
+def _column(name: str) -> ObjectRef:
+    return ObjectRef("column", "public", name, "t")
+
+
+#: the plain op diff emits for t.qty integer -> bigint (a widening that rewrites)
+WIDEN_QTY = plain(
+    "op-001",
+    "alter_column_type",
+    _column("qty"),
+    ["ALTER TABLE public.t ALTER COLUMN qty TYPE bigint USING qty::bigint"],
+    ["ALTER TABLE public.t ALTER COLUMN qty TYPE integer USING qty::integer"],
+)
+
+
+def _large_context(session, url: str, desired: str):
+    """A plan context for the database at `url` towards `desired` in which t (ROWS rows)
+    counts as large, so the shadow column may apply."""
+    ctx = context(session, url.rsplit("/", 1)[1], desired, rows={("public", "t"): ROWS})
+    return dataclasses.replace(ctx, large_table_rows=1000)
 
 
 @pytest.fixture
@@ -145,20 +168,9 @@ def test_shadow_column_keeps_writes_made_during_the_backfill(pair):
     """Rows inserted, updated and deleted while the backfill runs end up converted."""
     a_url, _ = pair
     with connect(a_url) as s:
-        desired = B.replace("REFERENCES u (id)", "")
-        ctx = context(s, a_url.rsplit("/", 1)[1], desired, rows={("public", "t"): ROWS})
-        ctx = dataclasses.replace(ctx, large_table_rows=1000)
-        op = plain(
-            "op-001",
-            "alter_column_type",
-            _column("qty"),
-            ["ALTER TABLE public.t ALTER COLUMN qty TYPE bigint USING qty::bigint"],
-            ["ALTER TABLE public.t ALTER COLUMN qty TYPE integer USING qty::integer"],
-        )
-        (out,) = choose((op,), ctx)
+        ctx = _large_context(s, a_url, B.replace("REFERENCES u (id)", ""))
+        (out,) = choose((WIDEN_QTY,), ctx)
         assert out.strategy == "shadow_column", out.notes
-        from engine.planner.steps import StepContext, executor_for
-
         at = [st.kind for st in out.steps].index("copy_chunks")
         with connect(a_url) as w:
             for i, step in enumerate(out.steps):
@@ -241,12 +253,6 @@ def _journal_exists(session) -> bool:
     return session.query("SELECT to_regclass('_sqlx_journal') IS NOT NULL").scalar()
 
 
-def _column(name: str):
-    from engine.planner.model import ObjectRef
-
-    return ObjectRef("column", "public", name, "t")
-
-
 def test_only_a_widening_gets_the_shadow_and_its_rollback_is_the_plain_alter(fresh_pg_database):
     """A conversion that may fail (text to integer) would make the sync trigger fail the
     table's writes: it stays the plain ALTER, which fails whole. A widening's rollback (a
@@ -254,15 +260,7 @@ def test_only_a_widening_gets_the_shadow_and_its_rollback_is_the_plain_alter(fre
     with connect(fresh_pg_database) as s:
         s.execute("CREATE TABLE t (id integer PRIMARY KEY, qty integer, code text)")
         desired = "CREATE TABLE t (id integer PRIMARY KEY, qty bigint, code integer)"
-        ctx = context(s, fresh_pg_database.rsplit("/", 1)[1], desired, rows={("public", "t"): ROWS})
-        ctx = dataclasses.replace(ctx, large_table_rows=1000)
-    widen = plain(
-        "op-001",
-        "alter_column_type",
-        _column("qty"),
-        ["ALTER TABLE public.t ALTER COLUMN qty TYPE bigint USING qty::bigint"],
-        ["ALTER TABLE public.t ALTER COLUMN qty TYPE integer USING qty::integer"],
-    )
+        ctx = _large_context(s, fresh_pg_database, desired)
     convert = plain(
         "op-002",
         "alter_column_type",
@@ -270,8 +268,8 @@ def test_only_a_widening_gets_the_shadow_and_its_rollback_is_the_plain_alter(fre
         ["ALTER TABLE public.t ALTER COLUMN code TYPE integer USING code::integer"],
         ["ALTER TABLE public.t ALTER COLUMN code TYPE text USING code::text"],
     )
-    wide, other = choose((widen, convert), ctx)
+    wide, other = choose((WIDEN_QTY, convert), ctx)
     assert wide.strategy == "shadow_column"
-    assert [st.sql for st in wide.rollback] == [widen.rollback[0].sql]
+    assert [st.sql for st in wide.rollback] == [WIDEN_QTY.rollback[0].sql]
     assert other.strategy == "plain"
     assert "text -> integer may fail for some values" in " ".join(other.notes)
